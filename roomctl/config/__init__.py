@@ -1,0 +1,1 @@
+"""Configuration: typed models, a loader that collects every error, the effective view."""

@@ -1,0 +1,1 @@
+"""Core building blocks shared by every layer: errors, events, state types, warnings."""

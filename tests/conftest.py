@@ -1,0 +1,47 @@
+"""Session-wide real components: one mosquitto and one Chromium per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.broker import Mosquitto
+from tests.support.browser import CHROMIUM_ARGS, chromium_path
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """A shared broker for tests that only need "a broker" (anonymous, loopback)."""
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path: Path) -> Iterator[Any]:
+    """Start private brokers (custom ACL, TLS, restarts); all stopped at the end of the test."""
+    started: list[Mosquitto] = []
+
+    def make(extra: str = "", name: str = "broker", port: int | None = None) -> Mosquitto:
+        broker = Mosquitto(tmp_path / name, extra=extra, port=port).start()
+        started.append(broker)
+        return broker
+
+    yield make
+    for broker in started:
+        broker.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole session; tests open their own contexts."""
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
