@@ -44,7 +44,12 @@ class WebConfig:
     public_url: str = described("", "join address shown on the display, e.g. https://a101.koulu.fi")
     display_keys: tuple[str, ...] = secret(())
     max_request_kb: int = 64
-    RENAMED: ClassVar[dict[str, str]] = {"host": "bind", "address": "bind", "cert": "tls_cert", "key": "tls_key"}
+    RENAMED: ClassVar[dict[str, str]] = {
+        "host": "bind",
+        "address": "bind",
+        "cert": "tls_cert",
+        "key": "tls_key",
+    }
 
     def validate(self) -> list[tuple[str, str]]:
         """Cross-field checks."""

@@ -170,8 +170,10 @@ def build(cls: type[T], data: Mapping[str, Any], path: str, col: Collector) -> T
         if out is not _MISSING:
             kwargs[key] = out
     for name, f in fields.items():
-        if name not in kwargs and f.default is dataclasses.MISSING and (
-            f.default_factory is dataclasses.MISSING
+        if (
+            name not in kwargs
+            and f.default is dataclasses.MISSING
+            and (f.default_factory is dataclasses.MISSING)
         ):
             if name in data:
                 kwargs[name] = _placeholder(hints[name])

@@ -29,8 +29,10 @@ class Mosquitto:
     def config_text(self) -> str:
         """The generated mosquitto.conf."""
         anonymous = "" if "allow_anonymous" in self.extra else "allow_anonymous true\n"
-        listener = "" if self.extra.lstrip().startswith("listener") else (
-            f"listener {self.port} 127.0.0.1\n"
+        listener = (
+            ""
+            if self.extra.lstrip().startswith("listener")
+            else (f"listener {self.port} 127.0.0.1\n")
         )
         return (
             f"{listener}{anonymous}"
