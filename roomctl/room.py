@@ -5,16 +5,33 @@ read ``snapshot()`` and call the operations here; none of them keeps room state 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from roomctl.config.model import Config
 from roomctl.core.bus import EventBus
-from roomctl.core.events import DisplayMessage, HelpRequested, RoomChanged
+from roomctl.core.errors import PairingError, PermissionDenied, RateLimited
+from roomctl.core.events import (
+    DisplayMessage,
+    HelpRequested,
+    PairingFailed,
+    PairingRotated,
+    ParticipantJoined,
+    ParticipantLeft,
+    RoomChanged,
+)
 from roomctl.core.warnings import WarningsRegistry
+from roomctl.pairing import Pairing, PairingInfo, RateLimiter, Verdict
+from roomctl.passwords import verify_password
+from roomctl.roles import Role
+from roomctl.roster import Participant, Roster, clean_name
+from roomctl.sessions import Session, SessionSigner, new_sid
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +75,73 @@ class RoomState:
 class Room:
     """The room core. Constructed with the config, the bus and the warnings registry."""
 
-    def __init__(self, config: Config, bus: EventBus, warnings: WarningsRegistry) -> None:
+    TICK_S = 0.5
+
+    def __init__(
+        self,
+        config: Config,
+        bus: EventBus,
+        warnings: WarningsRegistry,
+        *,
+        secret: bytes | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.bus = bus
         self.warnings = warnings
+        self.clock = clock
         self.state = RoomState()
         self.devices: dict[str, DeviceHandle] = {}
+        self.roster = Roster()
+        secret = secret or secrets.token_bytes(32)
+        pc = config.pairing
+        self.pairing = Pairing(
+            secret,
+            period_s=pc.period_s,
+            grace_windows=pc.grace_windows,
+            digits=pc.digits,
+            clock=clock,
+        )
+        self.sessions = SessionSigner(secret, clock)
+        self.client_limiter = RateLimiter(pc.per_client_attempts, pc.per_client_window_s)
+        self.room_limiter = RateLimiter(pc.per_room_attempts, pc.per_room_window_s)
+        self.pin_limiter = RateLimiter(5, 300)
+        self.hooks: dict[str, Callable[..., Awaitable[Any] | Any]] = {}
         self._snapshot_parts: dict[str, Callable[[], Any]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._last_window = -1
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the room's clock: pairing rotation events and session expiry."""
+        self._last_window = self.pairing.window()
+        self._task = asyncio.create_task(self._tick_loop(), name="room-tick")
+
+    async def stop(self) -> None:
+        """Stop the room's clock."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.TICK_S)
+            self.tick()
+
+    def tick(self) -> None:
+        """Publish a rotation when the window moved; expire idle participants."""
+        window = self.pairing.window()
+        if window != self._last_window:
+            self._last_window = window
+            self.bus.publish(PairingRotated(window=window))
+            self.changed("pairing")
+        idle_s = self.config.roles.session_idle_min * 60
+        for person in self.roster.expire(idle_s):
+            self.bus.publish(ParticipantLeft(role=str(person.role)))
+            self.changed("participants")
 
     # -- extension points used by other services ---------------------------------------
 
@@ -113,9 +190,155 @@ class Room:
         """The teacher asked for help (``help.request``)."""
         self.bus.publish(HelpRequested(topic=topic))
 
+    def rotate_pairing(self) -> None:
+        """New code and QR now; every earlier one stops working."""
+        self.pairing.rotate()
+        self._last_window = self.pairing.window()
+        self.bus.publish(PairingRotated(window=self._last_window))
+        self.changed("pairing")
+
+    def pairing_info(self) -> PairingInfo:
+        """The code and token the display shows now."""
+        return self.pairing.current()
+
+    def set_locked(self, locked: bool) -> None:
+        """Lock the room: no new joins or share requests."""
+        self.state.locked = locked
+        self.changed("locked")
+
+    async def call_hook(self, name: str, *args: Any, **kw: Any) -> Any:
+        """Run an operation another service registered (casting, scenes, airplay)."""
+        hook = self.hooks.get(name)
+        if hook is None:
+            raise PermissionDenied(f"{name} is not available in this room")
+        result = hook(*args, **kw)
+        return await result if asyncio.iscoroutine(result) else result
+
+    async def stop_all_shares(self) -> Any:
+        """End every screen share (the casting service registers ``stop_all_shares``)."""
+        if "stop_all_shares" not in self.hooks:
+            return None
+        return await self.call_hook("stop_all_shares")
+
+    async def run_scene(self, name: str) -> Any:
+        """Run a configured scene (the scenes service registers ``run_scene``)."""
+        return await self.call_hook("run_scene", name)
+
     def display_heartbeat(self) -> None:
         """The display page is alive (the kiosk watchdog reads ``state.display_heartbeat``)."""
         self.state.display_heartbeat = time.monotonic()
+
+    # -- joining ---------------------------------------------------------------------------
+
+    def _new_session(self, role: Role, name: str, sid: str | None = None) -> Session:
+        now = self.clock()
+        exp = min(now + self.config.roles.session_idle_min * 60, self._end_of_day(now))
+        return Session(sid or new_sid(), role, name, exp, self.sessions.generation, now)
+
+    def _end_of_day(self, now: float) -> float:
+        hh, mm = (int(x) for x in self.config.roles.session_end_of_day.split(":"))
+        local = time.localtime(now)
+        end = time.mktime((*local[:3], hh, mm, 0, 0, 0, -1))
+        return end if end > now else end + 86400
+
+    def _refuse(self, reason: str, client: str, message: str = "") -> PairingError:
+        self.client_limiter.hit(client)
+        self.room_limiter.hit("room")
+        self.bus.publish(PairingFailed(reason=reason))
+        return PairingError(reason, message)
+
+    def _check_limits(self, client: str) -> None:
+        wait = max(self.client_limiter.retry_after(client), self.room_limiter.retry_after("room"))
+        if wait > 0:
+            self.bus.publish(PairingFailed(reason="rate_limited"))
+            raise RateLimited(wait)
+
+    def join(self, *, name: str, client: str, code: str = "", token: str = "") -> Session:
+        """Admit someone who proved presence with the code or the QR token."""
+        if self.state.locked:
+            raise PairingError("locked", "the room is locked")
+        self._check_limits(client)
+        verdict = self.pairing.check_token(token) if token else self.pairing.check_code(code)
+        if verdict is Verdict.STALE:
+            # an expired but genuine code is no guess: it does not count against the limits
+            self.bus.publish(PairingFailed(reason="stale"))
+            raise PairingError("stale", "the code has changed, scan again")
+        if verdict is not Verdict.OK:
+            raise self._refuse("invalid_code" if code else "invalid_token", client)
+        display_name = clean_name(name)
+        if not display_name:
+            raise PairingError("name_required", "choose a display name")
+        role = Role.PARTICIPANT
+        if (
+            self.config.roles.policy == "first_joiner_is_presenter"
+            and not self.roster.has_presenter()
+        ):
+            role = Role.PRESENTER
+        session = self._new_session(role, display_name)
+        self.admit(session, via="qr" if token else "code")
+        return session
+
+    def admit(self, session: Session, via: str = "session") -> None:
+        """Put the holder of a valid in-room session into the roster."""
+        if session.role not in (Role.PARTICIPANT, Role.PRESENTER):
+            return
+        existing = self.roster.get(session.sid)
+        if existing:
+            self.roster.touch(session.sid)
+            return
+        self.roster.upsert(Participant(session.sid, session.name, session.role))
+        self.bus.publish(ParticipantJoined(role=str(session.role), via=via))
+        self.changed("participants")
+
+    def become_presenter(self, session: Session, pin: str, client: str) -> Session:
+        """Upgrade a participant with the teacher PIN."""
+        wait = self.pin_limiter.retry_after(client)
+        if wait > 0:
+            raise RateLimited(wait)
+        pin_hash = self.config.roles.teacher_pin_hash
+        if not pin_hash or not verify_password(pin.strip(), pin_hash):
+            self.pin_limiter.hit(client)
+            self.bus.publish(PairingFailed(reason="bad_pin"))
+            raise PairingError("bad_pin", "wrong PIN")
+        upgraded = self._new_session(Role.PRESENTER, session.name, session.sid)
+        self.roster.set_role(session.sid, Role.PRESENTER)
+        self.admit(upgraded)
+        self.changed("participants")
+        return upgraded
+
+    def caretaker_login(self, password: str, client: str) -> Session:
+        """A caretaker session for the status page."""
+        wait = self.pin_limiter.retry_after(client)
+        if wait > 0:
+            raise RateLimited(wait)
+        pw_hash = self.config.roles.caretaker_password_hash
+        if not pw_hash or not verify_password(password, pw_hash):
+            self.pin_limiter.hit(client)
+            raise PairingError("bad_password", "wrong password")
+        return self._new_session(Role.CARETAKER, "caretaker")
+
+    def leave(self, sid: str) -> None:
+        """A participant left."""
+        person = self.roster.remove(sid)
+        if person:
+            self.bus.publish(ParticipantLeft(role=str(person.role)))
+            self.changed("participants")
+
+    def end_lesson(self) -> None:
+        """Everyone out: end every session and rotate the code."""
+        self.sessions.generation += 1
+        for person in self.roster.people():
+            self.bus.publish(ParticipantLeft(role=str(person.role)))
+        self.roster.clear()
+        self.rotate_pairing()
+        self.changed("participants")
+
+    def people(self) -> list[dict[str, Any]]:
+        """Participants with names, for the teacher's page only (never for telemetry)."""
+        return [
+            {"id": p.sid[:8], "name": p.name, "role": str(p.role), "joined_at": p.joined_at}
+            for p in self.roster.people()
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -126,7 +349,7 @@ class Room:
         parts = {name: fn() for name, fn in self._snapshot_parts.items() if name == "casting"}
         if parts.get("casting", {}).get("active"):
             return "casting"
-        if self.state.extra.get("participants_total"):
+        if self.roster.count():
             return "in_use"
         return "idle"
 
@@ -142,6 +365,12 @@ class Room:
             },
             "mode": self.mode(),
             "locked": self.state.locked,
+            "participants": {
+                "total": self.roster.count(),
+                "presenter": self.roster.count(Role.PRESENTER),
+                "participant": self.roster.count(Role.PARTICIPANT),
+                "peak": self.roster.peak,
+            },
             "devices": {i: d.snapshot() for i, d in self.devices.items()},
             "messages": [
                 {"text": m.text, "kind": m.kind, "seconds_left": round(m.until - now)}
@@ -156,4 +385,3 @@ class Room:
         for name, provider in self._snapshot_parts.items():
             snap[name] = provider()
         return snap
-
