@@ -98,6 +98,7 @@ class Coordinator:
         self._next_poll = 0.0
         self._lock_until = 0.0
         self._reports_transitions = False
+        self._assumed = False  # the power state is our guess after a command, not a report
         self._queue: deque[_Job] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -210,7 +211,8 @@ class Coordinator:
                 return
             if not await self._guard(self._connect()):
                 return
-        if self.state.power in TRANSITIONAL and self.lockout() is None and now >= self._next_poll:
+        if self._assumed and self.lockout() is None:
+            self._assumed = False
             await self._guard(self._poll())  # an assumed transition ended: read the real state
             return
         job = self._next_job(now)
@@ -338,6 +340,7 @@ class Coordinator:
             return
         caps = self.capabilities
         on = bool(job.args.get("on"))
+        self._assumed = True
         if on and self.state.power in (Power.OFF, Power.UNKNOWN, Power.COOLING):
             self._lock_until = time.monotonic() + caps.warmup_s
             self._apply(dataclasses.replace(self.state, power=_after(on, caps)))
