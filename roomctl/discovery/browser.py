@@ -108,7 +108,9 @@ class RoomWatcher:
             choice = self._interfaces or InterfaceChoice.All
             self._zc = AsyncZeroconf(interfaces=choice, ip_version=IPVersion.V4Only)
         self._task = asyncio.create_task(self._resolve_loop(), name="mdns-browse")
-        self._browser = AsyncServiceBrowser(self._zc.zeroconf, ROOM_TYPE, handlers=[self._on_change])
+        self._browser = AsyncServiceBrowser(
+            self._zc.zeroconf, ROOM_TYPE, handlers=[self._on_change]
+        )
 
     async def stop(self) -> None:
         """Stop browsing and close what this watcher opened; idempotent."""

@@ -32,11 +32,14 @@ class Endpoint:
     service_type: str
 
 
+def _label(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:63].strip("-")
+
+
 def hostname(config: Config) -> str:
     """The mDNS host name with the ``.local.`` suffix, e.g. ``a101.local.``."""
     wanted = config.mdns.hostname.strip().removesuffix(".").removesuffix(".local")
-    label = re.sub(r"[^a-z0-9-]+", "-", (wanted or config.room.id).lower()).strip("-")
-    return f"{label[:63] or 'roomctl'}.local."
+    return f"{_label(wanted) or _label(config.room.id) or 'roomctl'}.local."
 
 
 def instance_name(config: Config) -> str:
