@@ -23,7 +23,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
@@ -254,6 +254,7 @@ class Stats:
     hellos: int = 0
     commands: int = 0
     dropped: int = 0
+    methods: list[tuple[float, str]] = field(default_factory=list)  # (monotonic, method)
 
 
 class MiioEmulator(asyncio.DatagramProtocol):
@@ -314,6 +315,7 @@ class MiioEmulator(asyncio.DatagramProtocol):
             self.stats.dropped += 1
             return None
         self.stats.commands += 1
+        self.stats.methods.append((time.monotonic(), str(request.get("method"))))
         return pack(self.device_id, self.stamp(), self.token, self.answer(request))
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:
