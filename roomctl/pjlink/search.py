@@ -34,11 +34,6 @@ class _Receiver(asyncio.DatagramProtocol):
 
     def __init__(self, handle: Callable[[bytes, tuple[str, int]], None]) -> None:
         self._handle = handle
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -80,6 +75,7 @@ async def search(
             pass
     finally:
         transport.close()
+        await asyncio.sleep(0)  # let the loop release the port before a listener binds it
     return list(found.values())
 
 
