@@ -120,3 +120,23 @@ def test_hello_over_a_real_socket() -> None:
         sock.sendto(emu.HELLO, ("127.0.0.10", emu.PORT))
         data = sock.recv(64)
     assert len(data) == 32 and data[:4] == bytes.fromhex("21310020")
+
+
+def test_serve_runs_the_emulator_as_a_process() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import argparse; from roomctl.emulators.miio import serve; "
+        f"serve(argparse.Namespace(miio='airmonitor', host='127.0.0.11', token='{TOKEN}', "
+        "fault=None))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert "udp://127.0.0.11:54321" in proc.stdout.readline()
+        monitor = miio.AirQualityMonitor("127.0.0.11", TOKEN, model="cgllc.airmonitor.s1")
+        assert monitor.status().co2 is not None
+    finally:
+        proc.terminate()
+        proc.wait(10)
