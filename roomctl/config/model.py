@@ -43,6 +43,8 @@ class WebConfig:
     tls_key: str = ""
     public_url: str = described("", "join address shown on the display, e.g. https://a101.koulu.fi")
     display_keys: tuple[str, ...] = secret(())
+    # peers trusted as the room display (the kiosk on the Pi itself); [] trusts only keys
+    display_hosts: tuple[str, ...] = ("127.0.0.1", "::1")
     max_request_kb: int = 64
     RENAMED: ClassVar[dict[str, str]] = {
         "host": "bind",

@@ -13,7 +13,7 @@ RFC4226_HOTP = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("counter,expected", enumerate(RFC4226_HOTP))
+@pytest.mark.parametrize("counter,expected", list(enumerate(RFC4226_HOTP)))
 def test_hotp_matches_rfc4226_appendix_d(counter: int, expected: str) -> None:
     assert hotp(RFC4226_SECRET, counter) == expected
 

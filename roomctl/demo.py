@@ -1,0 +1,82 @@
+"""``make demo``: a demo room on loopback with an emulated PJLink projector."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from pathlib import Path
+from typing import Any
+
+from roomctl.config.loader import parse_config
+from roomctl.passwords import hash_password
+
+DEMO_LINKS = [
+    {"title": "ViLLE", "url": "https://ville.utu.fi/"},
+    {"title": "AOE.fi", "url": "https://aoe.fi/"},
+    {"title": "Wilma", "url": "https://wilma.example.fi/"},
+    {"title": "Moodle", "url": "https://moodle.example.fi/"},
+]
+
+
+def demo_config(
+    port: int, state: Path, pin: str, password: str, pjlink_port: int
+) -> dict[str, Any]:
+    """The demo's config mapping: loopback only."""
+    return {
+        "room": {"id": "A101", "name": "A101 Demo", "site": "Demolukio", "language": "fi"},
+        "web": {"bind": ["127.0.0.1"], "port": port},
+        "pairing": {"period_s": 60},
+        "roles": {
+            "teacher_pin_hash": hash_password(pin),
+            "caretaker_password_hash": hash_password(password),
+        },
+        "links": DEMO_LINKS,
+        "devices": [
+            {
+                "type": "pjlink",
+                "name": "Projector",
+                "host": "127.0.0.1",
+                "port": pjlink_port,
+                "password": "demo",
+                "role": "main_display",
+                "input": "HDMI 1",
+            }
+        ],
+        "mdns": {"enabled": True, "interfaces": ["127.0.0.1"], "hostname": "a101-demo"},
+        "state_dir": str(state.resolve()),
+    }
+
+
+def _banner(port: int, pin: str, password: str) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return (
+        "\nroomctl demo is running (loopback only). Open:\n"
+        f"  display  {base}/display   (the room display, shows the QR and the code)\n"
+        f"  join     {base}/           (a student or teacher laptop)\n"
+        f"  control  {base}/control    (teacher; PIN {pin})\n"
+        f"  status   {base}/status     (caretaker; password {password})\n"
+        "Stop with Ctrl-C.\n"
+    )
+
+
+async def _main(port: int, state: Path) -> None:
+    from roomctl.app import run
+    from roomctl.emulators.pjlink import Emulator, ProjectorModel
+
+    pin = f"{secrets.randbelow(10**4):04d}"
+    password = secrets.token_urlsafe(6)
+    emulator = Emulator(ProjectorModel(password="demo", warmup_s=20.0, cooldown_s=10.0))
+    await emulator.start()
+    cfg = parse_config(demo_config(port, state, pin, password, emulator.port), file="(demo)")
+    try:
+        await run(cfg, on_ready=lambda _app: print(_banner(port, pin, password), flush=True))
+    finally:
+        await emulator.stop()
+
+
+def run_demo(port: int = 8080, state: Path = Path("demo-state")) -> int:
+    """Run until Ctrl-C."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(port, state))
+    return 0

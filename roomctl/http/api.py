@@ -1,0 +1,227 @@
+"""The JSON API under /api/v1: thin handlers that call the room core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from roomctl.core.errors import DeviceError
+from roomctl.http.auth import require_session
+from roomctl.http.keys import CONFIG, ROOM
+from roomctl.http.middleware import json_body
+from roomctl.http.routes import RouteTable, obj, string
+from roomctl.qr import qr_svg
+from roomctl.roles import Role
+from roomctl.sessions import COOKIE_NAME, Session
+
+API = RouteTable()
+P, T, C, D, ANY = Role.PARTICIPANT, Role.PRESENTER, Role.CARETAKER, Role.DISPLAY, Role.PUBLIC
+
+JOIN = obj(("name",), name=string(80), code=string(12), token=string(80))
+PIN = obj(("pin",), pin=string(32))
+PASSWORD = obj(("password",), password=string(200))
+LOCK = obj(("locked",), locked={"type": "boolean"})
+MESSAGE = obj(
+    ("text",),
+    text=string(500, minLength=1),
+    seconds={"type": "number", "minimum": 1, "maximum": 3600},
+)
+DEVICE_COMMAND = obj(
+    ("name",),
+    name={"enum": ["power", "input", "blank", "freeze", "volume", "mute", "brightness"]},
+    args={"type": "object", "maxProperties": 4},
+)
+HELP = obj(topic=string(40))
+
+
+def client_of(request: web.Request) -> str:
+    """The rate-limit key of the caller (its address)."""
+    return request.remote or "unknown"
+
+
+def set_session_cookie(request: web.Request, resp: web.Response, session: Session) -> None:
+    """Store ``session`` in a signed, HttpOnly, SameSite=Strict cookie (Secure under HTTPS)."""
+    value = request.app[ROOM].sessions.encode(session)
+    max_age = max(60, int(session.exp - session.iat))
+    resp.set_cookie(
+        COOKIE_NAME, value, max_age=max_age, httponly=True, samesite="Strict",
+        secure=request.secure, path="/",
+    )  # fmt: skip
+
+
+def join_url(request: web.Request, token: str = "") -> str:
+    """The join address (the configured public URL, else this server's own)."""
+    base = request.app[CONFIG].web.public_url.rstrip("/") or f"{request.scheme}://{request.host}"
+    return f"{base}/?t={token}" if token else f"{base}/"
+
+
+@API.route("GET", "/api/v1/health", ANY, summary="Liveness", tags=("system",))
+async def handle_get_health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+@API.route("POST", "/api/v1/join", ANY, summary="Join with the code or QR token", body=JOIN)
+async def handle_post_join(request: web.Request) -> web.Response:
+    data = await json_body(request, JOIN)
+    room = request.app[ROOM]
+    session = room.join(
+        name=data["name"], client=client_of(request),
+        code=data.get("code", ""), token=data.get("token", ""),
+    )  # fmt: skip
+    resp = web.json_response({"role": str(session.role), "name": session.name, "next": "/room"})
+    set_session_cookie(request, resp, session)
+    return resp
+
+
+@API.route("GET", "/api/v1/me", P, T, C, D, summary="Who am I", tags=("session",))
+async def handle_get_me(request: web.Request) -> web.Response:
+    session = request["session"]
+    roles = sorted(str(r) for r in request["roles"] if r != Role.PUBLIC)
+    if session is None:
+        return web.json_response({"roles": roles})
+    return web.json_response({"role": str(session.role), "name": session.name, "roles": roles})
+
+
+@API.route("POST", "/api/v1/presenter", P, T, summary="Become presenter with the PIN", body=PIN)
+async def handle_post_presenter(request: web.Request) -> web.Response:
+    data = await json_body(request, PIN)
+    session = request.app[ROOM].become_presenter(
+        require_session(request), data["pin"], client_of(request)
+    )
+    resp = web.json_response({"role": str(session.role)})
+    set_session_cookie(request, resp, session)
+    return resp
+
+
+@API.route(
+    "POST", "/api/v1/login", ANY, summary="Caretaker login", body=PASSWORD, tags=("session",)
+)
+async def handle_post_login(request: web.Request) -> web.Response:
+    data = await json_body(request, PASSWORD)
+    session = request.app[ROOM].caretaker_login(data["password"], client_of(request))
+    resp = web.json_response({"role": str(session.role), "next": "/status"})
+    set_session_cookie(request, resp, session)
+    return resp
+
+
+@API.route(
+    "POST", "/api/v1/logout", P, T, C, summary="Leave the room or log out", tags=("session",)
+)
+async def handle_post_logout(request: web.Request) -> web.Response:
+    session = require_session(request)
+    request.app[ROOM].leave(session.sid)
+    resp = web.json_response({"ok": True})
+    resp.del_cookie(COOKIE_NAME, path="/")
+    return resp
+
+
+@API.route("GET", "/api/v1/room", P, T, C, D, summary="Room snapshot (no names)")
+async def handle_get_room(request: web.Request) -> web.Response:
+    return web.json_response(request.app[ROOM].snapshot())
+
+
+@API.route("GET", "/api/v1/participants", T, summary="Who is in the room (teacher only)")
+async def handle_get_participants(request: web.Request) -> web.Response:
+    return web.json_response({"participants": request.app[ROOM].people()})
+
+
+@API.route("GET", "/api/v1/links", P, T, summary="The school's services (digital desktop)")
+async def handle_get_links(request: web.Request) -> web.Response:
+    links = [{"title": link.title, "url": link.url} for link in request.app[CONFIG].links]
+    return web.json_response({"links": links})
+
+
+def pairing_view(request: web.Request) -> dict[str, Any]:
+    """The code, QR target and countdown, for the display only."""
+    info = request.app[ROOM].pairing_info()
+    return {
+        "code": info.code,
+        "url": join_url(request, info.token),
+        "join_address": join_url(request),
+        "seconds_left": round(info.seconds_left, 1),
+        "period_s": info.period_s,
+        "window": info.window,
+    }
+
+
+@API.route("GET", "/api/v1/pairing", D, summary="Current code and QR target (display only)")
+async def handle_get_pairing(request: web.Request) -> web.Response:
+    return web.json_response(pairing_view(request))
+
+
+@API.route("GET", "/api/v1/pairing/qr.svg", D, summary="Current QR code as SVG (display only)")
+async def handle_get_pairing_qr(request: web.Request) -> web.Response:
+    svg = qr_svg(pairing_view(request)["url"])
+    return web.Response(
+        text=svg, content_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
+
+
+@API.route("POST", "/api/v1/pairing/rotate", T, C, summary="New code now")
+async def handle_post_pairing_rotate(request: web.Request) -> web.Response:
+    request.app[ROOM].rotate_pairing()
+    return web.json_response({"ok": True})
+
+
+@API.route("POST", "/api/v1/room/lock", T, summary="Lock or unlock the room", body=LOCK)
+async def handle_post_room_lock(request: web.Request) -> web.Response:
+    data = await json_body(request, LOCK)
+    request.app[ROOM].set_locked(bool(data["locked"]))
+    return web.json_response({"locked": request.app[ROOM].state.locked})
+
+
+@API.route("POST", "/api/v1/room/end-lesson", T, summary="End the lesson: everyone out")
+async def handle_post_end_lesson(request: web.Request) -> web.Response:
+    request.app[ROOM].end_lesson()
+    return web.json_response({"ok": True})
+
+
+@API.route("POST", "/api/v1/help", T, summary="Call for help", body=HELP)
+async def handle_post_help(request: web.Request) -> web.Response:
+    data = await json_body(request, HELP)
+    request.app[ROOM].request_help(data.get("topic", "general"))
+    return web.json_response({"ok": True})
+
+
+@API.route("POST", "/api/v1/messages", T, C, summary="Message on the display", body=MESSAGE)
+async def handle_post_message(request: web.Request) -> web.Response:
+    data = await json_body(request, MESSAGE)
+    request.app[ROOM].show_message(data["text"], float(data.get("seconds", 30)))
+    return web.json_response({"ok": True})
+
+
+@API.route(
+    "POST", "/api/v1/devices/{device_id}/commands", T, C,
+    summary="Send a command to a device", body=DEVICE_COMMAND, tags=("devices",),
+)  # fmt: skip
+async def handle_post_device_command(request: web.Request) -> web.Response:
+    data = await json_body(request, DEVICE_COMMAND)
+    room = request.app[ROOM]
+    device_id = request.match_info["device_id"]
+    if device_id not in room.devices:
+        raise web.HTTPNotFound(reason="unknown_device")
+    try:
+        await room.device_command(device_id, data["name"], **data.get("args", {}))
+    except DeviceError as err:
+        return web.json_response({"error": type(err).__name__, "message": str(err)}, status=409)
+    return web.json_response({"ok": True, "device": room.devices[device_id].snapshot()})
+
+
+@API.route(
+    "GET", "/api/v1/status", C, summary="Caretaker status: devices, warnings", tags=("status",)
+)
+async def handle_get_status(request: web.Request) -> web.Response:
+    return web.json_response(request.app[ROOM].snapshot())
+
+
+@API.route("POST", "/api/v1/scenes/{name}", T, C, summary="Run a scene", tags=("devices",))
+async def handle_post_scene(request: web.Request) -> web.Response:
+    result = await request.app[ROOM].run_scene(request.match_info["name"])
+    return web.json_response({"ok": True, "result": result}, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o)))

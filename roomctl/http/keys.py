@@ -1,0 +1,19 @@
+"""Typed application keys: the only way handlers reach shared objects."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from roomctl.config.model import Config
+from roomctl.room import Room
+
+WsHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+
+ROOM = web.AppKey("room", Room)
+CONFIG = web.AppKey("config", Config)
+# WebSocket message handlers by message type, added by services such as casting.
+WS_HANDLERS = web.AppKey("ws_handlers", dict[str, WsHandler])
+WS_CONNECTIONS = web.AppKey("ws_connections", set[Any])

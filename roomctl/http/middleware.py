@@ -1,0 +1,112 @@
+"""Security headers, bounded bodies, and errors as clear 4xx pages: never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import jsonschema
+from aiohttp import web
+
+from roomctl.core.errors import PairingError, PermissionDenied, RateLimited, RoomctlError
+
+logger = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "display-capture=(self), camera=(self), microphone=(self)",
+}
+
+
+def _wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def error_response(request: web.Request, status: int, reason: str, message: str) -> web.Response:
+    """A JSON error for the API, an HTML page for people."""
+    if _wants_json(request):
+        return web.json_response({"error": reason, "message": message}, status=status)
+    from roomctl.http.pages import render_error  # pages import this module
+
+    return render_error(request, status, reason)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Map every failure to a clear 4xx (or a bare 500 with no details)."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.status == 101:
+            raise
+        reason = exc.reason.lower().replace(" ", "_") if exc.reason else str(exc.status)
+        resp = error_response(request, exc.status, reason, exc.text or exc.reason or "")
+        for name in ("Retry-After", "WWW-Authenticate", "Allow"):
+            if name in exc.headers:
+                resp.headers[name] = exc.headers[name]
+        return resp
+    except RateLimited as err:
+        resp = error_response(request, 429, "rate_limited", str(err))
+        resp.headers["Retry-After"] = str(max(1, round(err.retry_after_s)))
+        return resp
+    except PairingError as err:
+        return error_response(request, 403, err.reason, str(err))
+    except PermissionDenied as err:
+        return error_response(request, 403, "forbidden", str(err))
+    except RoomctlError as err:
+        return error_response(request, 409, type(err).__name__, str(err))
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, 500, "internal_error", "internal error")
+
+
+async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """Add the security headers to every response."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+async def json_body(request: web.Request, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's JSON object, validated; 400 with the reason otherwise."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(reason="json_required")
+    raw = await request.read()
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            reason="malformed_json", text="the body is not valid JSON"
+        ) from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(reason="malformed_json", text="expected a JSON object")
+    if schema is not None:
+        validate(data, schema)
+    return data
+
+
+_VALIDATORS: dict[int, jsonschema.Draft202012Validator] = {}
+
+
+def validate(data: Any, schema: dict[str, Any]) -> None:
+    """400 when ``data`` does not match ``schema``, naming where."""
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None:
+        validator = _VALIDATORS[id(schema)] = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "body"
+        raise web.HTTPBadRequest(reason="invalid_request", text=f"{where}: {error.message}")
