@@ -85,7 +85,11 @@ class Environment:
     def _on_event(self, event: Event) -> None:
         assert isinstance(event, DeviceStateChanged)
         readings = getattr(event.state, "readings", None) or {}
-        air = {k: float(v) for k, v in readings.items() if k in AIR_READINGS}
+        air = {
+            k: float(v)
+            for k, v in readings.items()
+            if k in AIR_READINGS and isinstance(v, int | float) and not isinstance(v, bool)
+        }
         if air:
             self.update(event.device_id, air)
 
