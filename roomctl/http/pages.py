@@ -25,6 +25,23 @@ from roomctl.roles import IN_ROOM, Role
 LANG_COOKIE = "roomctl_lang"
 PLACEHOLDER = re.compile(r"\{\{(t|v|raw):([a-zA-Z0-9_.]+)\}\}")
 PAGE_NAMES = ("display", "join", "room", "control", "status", "login", "error")
+# Extra modules a page loads when they exist (casting adds its parts here).
+PAGE_MODULES = {
+    "display": ("cast-display.js",),
+    "room": ("cast-room.js",),
+    "control": ("cast-control.js",),
+}
+
+
+@cache
+def extra_scripts(page: str) -> str:
+    """``<script type="module">`` tags of the page's optional modules that are shipped."""
+    js = web_dir() / "static" / "js"
+    return "".join(
+        f'<script type="module" src="/static/js/{name}"></script>'
+        for name in PAGE_MODULES.get(page, ())
+        if (js / name).exists()
+    )
 
 
 @cache
@@ -74,6 +91,7 @@ def render(request: web.Request, page: str, *, status: int = 200, **values: Any)
         "room_name": room.config.room.name or room.config.room.id,
         "room_id": room.config.room.id,
         "lang_links": _lang_links(request, lang),
+        "extra_scripts": extra_scripts(page),
         "i18n_json": json.dumps(catalogue(lang), ensure_ascii=False).replace("</", "<\\/"),
         **values,
     }
