@@ -8,7 +8,7 @@ from aiohttp import web
 
 from roomctl.core.errors import DeviceError
 from roomctl.http.auth import require_session
-from roomctl.http.keys import CONFIG, ROOM
+from roomctl.http.keys import CONFIG, ROLES, ROOM, SESSION
 from roomctl.http.middleware import json_body
 from roomctl.http.routes import RouteTable, obj, string
 from roomctl.qr import qr_svg
@@ -76,8 +76,8 @@ async def handle_post_join(request: web.Request) -> web.Response:
 
 @API.route("GET", "/api/v1/me", P, T, C, D, summary="Who am I", tags=("session",))
 async def handle_get_me(request: web.Request) -> web.Response:
-    session = request["session"]
-    roles = sorted(str(r) for r in request["roles"] if r != Role.PUBLIC)
+    session = request[SESSION]
+    roles = sorted(str(r) for r in request[ROLES] if r != Role.PUBLIC)
     if session is None:
         return web.json_response({"roles": roles})
     return web.json_response({"role": str(session.role), "name": session.name, "roles": roles})

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from roomctl.http.keys import CONFIG, ROOM
+from roomctl.http.keys import CONFIG, ROLES, ROOM, SESSION
 from roomctl.http.routes import route_of
 from roomctl.roles import Role
 from roomctl.sessions import COOKIE_NAME, Session
@@ -56,11 +56,12 @@ def roles_of(request: web.Request) -> frozenset[Role]:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Attach the caller's session and roles; refuse a route the roles do not allow."""
-    request["session"] = session_of(request)
-    request["roles"] = roles_of(request)
+    request[SESSION] = session_of(request)
+    request[ROLES] = roles_of(request)
     declared = route_of(getattr(handler, "__wrapped__", handler)) or route_of(handler)
-    if declared is not None and not (declared.roles & request["roles"]):
-        if request["roles"] == {Role.PUBLIC}:
+    roles: frozenset[Role] = request[ROLES]
+    if declared is not None and not (declared.roles & roles):
+        if roles == {Role.PUBLIC}:
             raise web.HTTPUnauthorized(reason="login_required")
         raise web.HTTPForbidden(reason="role_required")
     return await handler(request)
@@ -68,7 +69,7 @@ async def auth_middleware(request: web.Request, handler: Any) -> web.StreamRespo
 
 def require_session(request: web.Request) -> Session:
     """The caller's session; 401 when there is none."""
-    session: Session | None = request.get("session")
+    session: Session | None = request.get(SESSION)
     if session is None:
         raise web.HTTPUnauthorized(reason="login_required")
     return session

@@ -8,7 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from roomctl.config.model import Config
+from roomctl.roles import Role
 from roomctl.room import Room
+from roomctl.sessions import Session
 
 WsHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 
@@ -17,3 +19,7 @@ CONFIG = web.AppKey("config", Config)
 # WebSocket message handlers by message type, added by services such as casting.
 WS_HANDLERS = web.AppKey("ws_handlers", dict[str, WsHandler])
 WS_CONNECTIONS = web.AppKey("ws_connections", set[Any])
+
+# Per-request values set by the auth middleware.
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)
+ROLES = web.RequestKey("roles", frozenset[Role])

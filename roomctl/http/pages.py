@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from roomctl.http.auth import DISPLAY_COOKIE, display_key_ok
-from roomctl.http.keys import CONFIG, ROOM
+from roomctl.http.keys import CONFIG, ROLES, ROOM, SESSION
 from roomctl.i18n import LANGUAGES, catalogue, pick_language, translate
 from roomctl.pairing import Verdict
 from roomctl.resources import web_dir
@@ -116,7 +116,7 @@ def render_error(request: web.Request, status: int, reason: str) -> web.Response
 
 def roles(request: web.Request) -> frozenset[Role]:
     """The caller's roles (set by the auth middleware)."""
-    value: frozenset[Role] = request.get("roles", frozenset({Role.PUBLIC}))
+    value: frozenset[Role] = request.get(ROLES, frozenset({Role.PUBLIC}))
     return value
 
 
@@ -134,7 +134,7 @@ async def handle_get_display(request: web.Request) -> web.Response:
 async def handle_get_join(request: web.Request) -> web.StreamResponse:
     """The join page: type the code, or arrive from the QR with its token."""
     token = request.query.get("t", "")
-    session = request.get("session")
+    session = request.get(SESSION)
     if session is not None and session.role in IN_ROOM and not token:
         raise web.HTTPSeeOther("/room")
     if token:
@@ -151,7 +151,7 @@ async def handle_get_join(request: web.Request) -> web.StreamResponse:
 
 async def handle_get_room(request: web.Request) -> web.StreamResponse:
     """The participant's page."""
-    session = request.get("session")
+    session = request.get(SESSION)
     if session is None or session.role not in IN_ROOM:
         raise web.HTTPSeeOther("/")
     request.app[ROOM].admit(session)
@@ -165,7 +165,7 @@ async def handle_get_room(request: web.Request) -> web.StreamResponse:
 
 async def handle_get_control(request: web.Request) -> web.StreamResponse:
     """The teacher's page; a participant sees the PIN form."""
-    session = request.get("session")
+    session = request.get(SESSION)
     if session is None or session.role not in IN_ROOM:
         raise web.HTTPSeeOther("/")
     request.app[ROOM].admit(session)

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from roomctl.core.events import PairingRotated, RoomChanged
-from roomctl.http.keys import ROOM, WS_HANDLERS
+from roomctl.http.keys import ROLES, ROOM, SESSION, WS_HANDLERS
 from roomctl.roles import Role
 from roomctl.sessions import Session
 
@@ -140,13 +140,13 @@ HUB = web.AppKey("ws_hub", Hub)
 
 async def handle_get_ws(request: web.Request) -> web.WebSocketResponse:
     """Open the live channel (any session or the display)."""
-    roles: frozenset[Role] = request["roles"]
+    roles: frozenset[Role] = request[ROLES]
     if roles == {Role.PUBLIC}:
         raise web.HTTPUnauthorized(reason="login_required")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=PROTOCOL_MAX)
     await ws.prepare(request)
     hub = request.app[HUB]
-    conn = Connection(ws, request.get("session"), roles)
+    conn = Connection(ws, request.get(SESSION), roles)
     room = request.app[ROOM]
     if conn.session:
         room.admit(conn.session)
