@@ -9,15 +9,23 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from roomctl.config.schema import parse
-from roomctl.core.errors import CommandRejected, ConfigError, DeviceError
+from roomctl.core.errors import (
+    CommandRejected,
+    ConfigError,
+    DeviceError,
+    PermissionDenied,
+    RoomctlError,
+)
 from roomctl.telemetry.payloads import parse_iso
 
+logger = logging.getLogger(__name__)
 CMD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_PAYLOAD = 16 * 1024
 MAX_HORIZON_S = 86400.0  # a command may not claim to stay valid longer than this
@@ -92,6 +100,10 @@ def _check_fields(name: str, body: Mapping[str, Any]) -> str:
 Handler = Callable[[Any, Mapping[str, Any]], Awaitable[Any]]
 
 
+class Unsupported(Exception):
+    """The room core does not offer this operation (yet)."""
+
+
 def _arg(args: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     value = args.get(key)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
@@ -160,10 +172,6 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
-class Unsupported(Exception):
-    """The room core does not offer this operation (yet)."""
-
-
 async def execute(room: Any, command: Command, timeout_s: float = 30.0) -> tuple[str, Any]:
     """Run a parsed command; returns ``(status, detail)`` for ``cmd_result``."""
     handler = COMMANDS.get(command.name)
@@ -174,6 +182,8 @@ async def execute(room: Any, command: Command, timeout_s: float = 30.0) -> tuple
             result = await handler(room, command.args)
     except Unsupported as err:
         return "unsupported", f"this appliance has no {err}"
+    except PermissionDenied as err:  # the room has no provider for this operation
+        return "unsupported", str(err)[:200]
     except CommandRejected as err:
         return "rejected", str(err)[:200]
     except DeviceError as err:
@@ -182,6 +192,11 @@ async def execute(room: Any, command: Command, timeout_s: float = 30.0) -> tuple
         return "error", "timed out"
     except KeyError:
         return "error", "device not found"
+    except RoomctlError as err:
+        return "error", f"{type(err).__name__}: {str(err)[:200]}"
+    except Exception:
+        logger.exception("command %s failed", command.name)
+        return "error", "internal error"
     return "ok", result if isinstance(result, dict | int | float | str) else None
 
 

@@ -391,7 +391,11 @@ class TelemetryService:
     async def _command_loop(self) -> None:
         while True:
             name, payload, retain = await self._incoming.get()
-            status, detail, cmd_id = await self._handle_command(name, payload, retain)
+            try:
+                status, detail, cmd_id = await self._handle_command(name, payload, retain)
+            except Exception:  # a bug here must not stop all later commands
+                logger.exception("command %s could not be handled", name)
+                status, detail, cmd_id = "error", "internal error", None
             body = payloads.cmd_result(cmd_id, name, status, payloads.stamp(self._clk), detail)
             event_id = ulid()
             self._pending.append(
