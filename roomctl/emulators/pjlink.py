@@ -99,6 +99,7 @@ class Emulator:
         self._server: asyncio.Server | None = None
         self._udp: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -121,9 +122,12 @@ class Emulator:
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        for writer in list(self._writers):
+            writer.close()  # sessions end on their own once their connection is gone
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2)
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def __aenter__(self) -> Emulator:
         await self.start()
@@ -138,6 +142,7 @@ class Emulator:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self._writers.add(writer)
         self.connections += 1
         peer = writer.get_extra_info("peername")
         if peer and self.model.pjlink_class == 2:
@@ -150,6 +155,7 @@ class Emulator:
             pass
         finally:
             self._tasks.discard(task)
+            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
