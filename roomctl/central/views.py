@@ -177,7 +177,7 @@ def table(ctx: Ctx, heads: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cmd_status(status: str, issued: float, expiry_s: int, now: float) -> str:
+def cmd_status(status: str, issued: float, expiry_s: int, now: float) -> str:
     return "noanswer" if status == "sent" and now > issued + expiry_s else status
 
 
@@ -230,8 +230,8 @@ def room_page(ctx: Ctx, fleet: Fleet, device_id: str, now: float, events: Sequen
     body += room_actions(ctx, device_id)
     cmd_rows = [(ctx.when(c[4]), escape(c[2]), escape(c[5]),
                  f'<span id="cmd-{escape(c[0])}" data-status="'
-                 f'{_cmd_status(c[6], c[4], expiry_s, now)}">'
-                 f'{ctx.t("cmd.status." + _cmd_status(c[6], c[4], expiry_s, now))}</span>')
+                 f'{cmd_status(c[6], c[4], expiry_s, now)}">'
+                 f'{ctx.t("cmd.status." + cmd_status(c[6], c[4], expiry_s, now))}</span>')
                 for c in commands]
     body += f"<h2>{ctx.t('room.commands')}</h2>"
     body += table(ctx, ("room.time", "cmd.name", "cmd.by", "cmd.status"), cmd_rows)

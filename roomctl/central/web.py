@@ -386,6 +386,18 @@ async def handle_get_live(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+async def handle_get_snapshot(request: web.Request) -> web.Response:
+    """Every tile status, and a room's command results: what a page missed before /live."""
+    service = request.app[SERVICE]
+    now = time.time()
+    tiles = {d: service.fleet.status(d, now) for d in service.fleet.places}
+    room = request.query.get("room", "")
+    expiry = service.config.command_expiry_s
+    cmds = {c[0]: views.cmd_status(c[6], c[4], expiry, now)
+            for c in await service.store.commands(room, 30)} if room else {}
+    return web.json_response({"tiles": tiles, "cmds": cmds})
+
+
 async def handle_get_health(request: web.Request) -> web.Response:
     """Liveness and ingest counters."""
     service = request.app[SERVICE]
@@ -416,6 +428,7 @@ def make_app(service: CentralService) -> web.Application:
     r.add_get("/analytics.csv", handle_get_csv)
     r.add_get("/live", handle_get_live)
     r.add_get("/healthz", handle_get_health)
+    r.add_get("/api/snapshot", handle_get_snapshot)
     r.add_static("/static/", web_dir() / "central" / "static")
     return app
 

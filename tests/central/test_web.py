@@ -24,8 +24,11 @@ from tests.support.real import async_wait_for
 ROOMS = ("rc-webt00000", "rc-webt00001")
 
 
+Stack = tuple[CentralService, str, Simulator]
+
+
 @pytest.fixture
-async def stack(mosquitto: Any, tmp_path: Path) -> AsyncIterator[tuple[CentralService, str, Simulator]]:
+async def stack(mosquitto: Any, tmp_path: Path) -> AsyncIterator[Stack]:
     """Service + web + two simulated rooms."""
     rooms = tuple(RoomEntry(d, "Espoo", "Koulu A", f"10{i}") for i, d in enumerate(ROOMS))
     config = replace(central_config(mosquitto, f"sqlite://{tmp_path}/w.db"), users=USERS,

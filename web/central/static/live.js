@@ -3,29 +3,46 @@
   "use strict";
   var main = document.getElementById("main");
   if (!main || !window.EventSource) { return; }
+
+  function setTile(id, status) {
+    var tile = document.getElementById("tile-" + id);
+    if (tile && tile.getAttribute("data-status") !== status) {
+      tile.className = "tile st-" + status;
+      tile.setAttribute("data-status", status);
+      var label = tile.querySelector(".st");
+      if (label) { label.textContent = main.getAttribute("data-l-" + status) || status; }
+    }
+    var room = document.getElementById("room-status");
+    if (room && room.getAttribute("data-id") === id) {
+      room.textContent = main.getAttribute("data-l-" + status) || status;
+      room.setAttribute("data-status", status);
+    }
+  }
+
+  function setCommand(cmdId, status) {
+    var cell = document.getElementById("cmd-" + cmdId);
+    if (cell) {
+      cell.textContent = main.getAttribute("data-c-" + status) || status;
+      cell.setAttribute("data-status", status);
+    }
+  }
+
+  // Whatever changed between rendering the page and opening the stream.
+  function catchUp() {
+    var room = document.getElementById("room-status");
+    var url = "/api/snapshot" + (room ? "?room=" + encodeURIComponent(room.getAttribute("data-id")) : "");
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (s) {
+      Object.keys(s.tiles).forEach(function (id) { setTile(id, s.tiles[id]); });
+      Object.keys(s.cmds).forEach(function (id) { setCommand(id, s.cmds[id]); });
+    }).catch(function () { /* the stream still updates */ });
+  }
+
   var source = new EventSource("/live");
+  source.onopen = catchUp;
   source.onmessage = function (msg) {
     var update;
     try { update = JSON.parse(msg.data); } catch (e) { return; }
-    if (update.t === "tile") {
-      var tile = document.getElementById("tile-" + update.id);
-      if (tile) {
-        tile.className = "tile st-" + update.status;
-        tile.setAttribute("data-status", update.status);
-        var label = tile.querySelector(".st");
-        if (label) { label.textContent = main.getAttribute("data-l-" + update.status) || update.status; }
-      }
-      var status = document.getElementById("room-status");
-      if (status && status.getAttribute("data-id") === update.id) {
-        status.textContent = main.getAttribute("data-l-" + update.status) || update.status;
-        status.setAttribute("data-status", update.status);
-      }
-    } else if (update.t === "cmd") {
-      var cell = document.getElementById("cmd-" + update.cmd_id);
-      if (cell) {
-        cell.textContent = main.getAttribute("data-c-" + update.status) || update.status;
-        cell.setAttribute("data-status", update.status);
-      }
-    }
+    if (update.t === "tile") { setTile(update.id, update.status); }
+    else if (update.t === "cmd") { setCommand(update.cmd_id, update.status); }
   };
 })();
