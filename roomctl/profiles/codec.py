@@ -261,7 +261,9 @@ def _convert(kind: str, raw: str) -> str | int:
     return raw.strip()
 
 
-def _meaning(profile: Profile, command: str, cmd: CommandSpec, value: Any, model: str | None) -> Any:
+def _meaning(
+    profile: Profile, command: str, cmd: CommandSpec, value: Any, model: str | None
+) -> Any:
     raw = str(value)
     if command == "power_query":
         state = profile.power_states.get(raw) or profile.power_states.get(raw.upper())

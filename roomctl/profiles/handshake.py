@@ -37,17 +37,17 @@ class Link(Protocol):
 
 def pjlink_digest(random: str, password: str) -> str:
     """PJLink class 1 §5.1: md5 of the random text followed by the password, lowercase hex."""
-    return hashlib.md5((random + password).encode()).hexdigest()  # noqa: S324 (the spec's choice)
+    return hashlib.md5((random + password).encode()).hexdigest()
 
 
 def ntcontrol_digest(user: str, password: str, random: str) -> str:
     """Panasonic NTCONTROL protect mode: md5 of ``user:password:random``."""
-    return hashlib.md5(f"{user}:{password}:{random}".encode()).hexdigest()  # noqa: S324
+    return hashlib.md5(f"{user}:{password}:{random}".encode()).hexdigest()
 
 
 def hitachi_digest(random: str, password: str) -> str:
     """Hitachi/Maxell TCP 9715: md5 of the 8 random characters followed by the password."""
-    return hashlib.md5((random + password).encode()).hexdigest()  # noqa: S324
+    return hashlib.md5((random + password).encode()).hexdigest()
 
 
 def adcp_digest(challenge: str, password: str) -> str:

@@ -146,7 +146,8 @@ class CommandSpec:
     """One command: what to send and what a good reply looks like."""
 
     send: str  # text template (line, stx_etx) or hex bytes template (binary)
-    reply: str | None = None  # regex ("" = empty acknowledgement); binary replies are matched as spaced uppercase hex "22 00 01"
+    # A regex ("" = empty acknowledgement); binary replies match as spaced hex "22 00 01".
+    reply: str | None = None
     value: ValueKind = "text"  # how the ``value`` group converts
     values: Mapping[str, str] = field(default_factory=dict)  # raw value -> meaning
     fields: tuple[str, ...] = ()  # error_query: one name per character/byte of the value
