@@ -36,6 +36,7 @@ OPTIONAL_SERVICES = (
     ("roomctl.telemetry.service", "TelemetryService", True),
     ("roomctl.discovery.advertiser", "Advertiser", False),
     ("roomctl.airplay", "AirplaySupervisor", False),
+    ("roomctl.casting", "Casting", False),
     ("roomctl.kiosk", "KioskWatchdog", False),
 )
 
