@@ -168,3 +168,43 @@ async def test_search_answers_to_the_controllers_port_and_notifies() -> None:
     finally:
         controller.close()
         await emu.stop()
+
+
+async def test_roomctl_emulate_prints_its_address_and_serves() -> None:
+    import re
+    import sys
+
+    from roomctl.pjlink.client import PjlinkClient
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "roomctl",
+        "emulate",
+        "--profile",
+        "pjlink/class1",
+        "--tcp",
+        "0",
+        "--password",
+        "pw",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        match = re.search(r"PJLink class 1 emulator on 127\.0\.0\.1:(\d+)", line)
+        assert match, line
+        client = PjlinkClient("127.0.0.1", int(match.group(1)), "pw", timeout_s=2)
+        assert await client.pjlink_class() == "1"
+        await client.close()
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def test_roomctl_emulate_refuses_non_loopback_and_pty() -> None:
+    from roomctl.cli import main
+
+    assert main(["emulate", "--profile", "pjlink", "--host", "0.0.0.0"]) == 2
+    assert main(["emulate", "--profile", "pjlink", "--pty"]) == 2
+    assert main(["emulate", "--profile", "pjlink", "--fault", "melt"]) == 2
