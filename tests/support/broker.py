@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import subprocess
 from pathlib import Path
@@ -36,6 +37,8 @@ class Mosquitto:
         )
         return (
             f"{listener}{anonymous}"
+            # As root mosquitto drops to user "mosquitto", which cannot read pytest's tmp dirs.
+            f"user {pwd.getpwuid(os.getuid()).pw_name}\n"
             f"persistence true\npersistence_location {self.workdir}/\n"
             f"log_dest file {self.workdir}/mosquitto.log\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
