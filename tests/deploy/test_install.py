@@ -204,6 +204,34 @@ def test_units_verify_inside_the_root(installed: Installed) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+ON_CHROOT = """
+# stand-in for pi-gen's on_chroot (capsh --chroot=$ROOTFS_DIR -- -e "$@"): same shape, no capsh
+on_chroot() { chroot "$ROOTFS_DIR" /bin/bash -e "$@"; }
+export -f on_chroot
+exec bash "$1"
+"""
+
+
+def test_pi_gen_stage_runs_the_same_install(installed: Installed) -> None:
+    if installed.kind == "host":
+        pytest.skip("the stage may install apt packages; the host fallback root cannot")
+    wheel = next((installed.root / "tmp/roomctl/wheels").glob("roomctl-*.whl"))
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "ROOTFS_DIR": str(installed.root),
+        "ROOMCTL_WHEEL": str(wheel),
+        "ROOMCTL_PIP_ARGS": "--no-index --find-links=/tmp/roomctl/wheels",
+    }
+    stage = DEPLOY / "pi-gen/stage-roomctl/00-roomctl/00-run.sh"
+    done = subprocess.run(
+        ["bash", "-c", ON_CHROOT, "bash", str(stage)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert manifest(installed.root) == installed.after
+    assert not (installed.root / "tmp/roomctl-install").exists()
+
+
 def test_firstboot_inside_the_root_hands_secrets_to_the_service(installed: Installed) -> None:
     cmd = ["/opt/roomctl/venv/bin/roomctl", "firstboot", "--no-hostname"]
     first = installed.chroot(*cmd)
