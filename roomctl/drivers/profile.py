@@ -114,6 +114,7 @@ class ProfileDriver(Driver):
         self._lock = asyncio.Lock()
         self._last_reply = 0.0
         self._model: str | None = None
+        self._selected: str | None = None  # the last input set, for devices that cannot say
 
     @property
     def poll_s(self) -> float:
@@ -150,7 +151,7 @@ class ProfileDriver(Driver):
             values[query] = await self._optional(query)
         return DeviceState(
             power=power,
-            input=values.get("input_query"),
+            input=values.get("input_query") or self._assumed_input(power),
             blank=values.get("blank_query"),
             freeze=values.get("freeze_query"),
             mute=values.get("mute_query"),
@@ -161,6 +162,9 @@ class ProfileDriver(Driver):
             model=self._model or self.config.model or None,
             name=self.config.name or values.get("name_query"),
         )
+
+    def _assumed_input(self, power: Power) -> str | None:
+        return self._selected if power is Power.ON and not self._has("input_query") else None
 
     def _queries(self, power: Power) -> list[str]:
         wanted = ["lamp_query", "filter_query", "error_query", "name_query"]
@@ -185,6 +189,7 @@ class ProfileDriver(Driver):
             await self.request(f"{name}_{'on' if args['on'] else 'off'}")
         elif name == "input":
             await self.request("input_select", input=str(args.get("input", "")))
+            self._selected = str(args["input"])
         elif name == "volume":
             await self._volume(args)
         else:

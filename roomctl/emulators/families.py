@@ -283,9 +283,8 @@ class SamsungMdc(Family):
             return None
         p = self.p
         if cmd == 0x11:
-            if data:
-                p.set_power(data[0] == 1)
-                p.power()  # flat panels switch at once; warm-up is near zero
+            if data and not p.set_power(data[0] == 1):
+                return self._reply(False, dev, cmd, 0x02)
             return self._reply(True, dev, cmd, int(p.power() in ("on", "warming")))
         if cmd == 0x12:
             if data:
@@ -450,7 +449,9 @@ class Panasonic(Family):
 class SonyAdcp(Family):
     """ADCP: ``NOKEY`` or a challenge, then ``command args`` lines ending CR LF."""
 
-    STATES: ClassVar[dict[str, str]] = {"off": "standby", "warming": "startup", "on": "on", "cooling": "cooling1"}
+    STATES: ClassVar[dict[str, str]] = {
+        "off": "standby", "warming": "startup", "on": "on", "cooling": "cooling1"
+    }
 
     def greeting(self, session: Session) -> bytes:
         """NOKEY without a password, else a random challenge."""

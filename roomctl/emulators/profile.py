@@ -41,6 +41,7 @@ class ProfileEmulator:
         self._server: asyncio.Server | None = None
         self._pty: tuple[int, int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._clients: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
 
     async def start_tcp(self, port: int = 0) -> int:
         """Listen on 127.0.0.1 (only); return the port."""
@@ -112,6 +113,9 @@ class ProfileEmulator:
     ) -> None:
         session = Session(password=self.password, authenticated=not self.password)
         state = {"buf": b""}
+        task = asyncio.current_task()
+        if task is not None:
+            self._clients[task] = writer
         try:
             if greeting := self.family.greeting(session):
                 writer.write(greeting)
@@ -124,6 +128,7 @@ class ProfileEmulator:
             pass
         finally:
             writer.close()
+            self._clients.pop(task, None)  # type: ignore[arg-type]
 
     async def _send(self, writer: asyncio.StreamWriter, reply: bytes) -> bool:
         if self.fault == "disconnect":
@@ -140,6 +145,12 @@ class ProfileEmulator:
         """Close the server and the pty."""
         if self._server is not None:
             self._server.close()
+            # Close open connections so their handlers end (3.11 does not do it for us).
+            clients = list(self._clients.items())
+            for _, writer in clients:
+                writer.close()
+            if clients:
+                await asyncio.wait([t for t, _ in clients], timeout=2.0)
             await self._server.wait_closed()
         for task in list(self._tasks):
             task.cancel()
