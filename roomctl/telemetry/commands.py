@@ -75,8 +75,8 @@ def parse_command(name: str, payload: bytes, now: float) -> Command | Refusal:
     if problem:
         return Refusal(cmd_id, name, "rejected", problem)
     try:
-        expires = parse_iso(body["expires_at"])
-    except (TypeError, ValueError, AttributeError):
+        expires = parse_iso(body.get("expires_at"))
+    except (TypeError, ValueError, AttributeError, OverflowError):
         return Refusal(cmd_id, name, "rejected", "expires_at missing or malformed")
     if expires <= now:
         return Refusal(cmd_id, name, "expired", "expires_at is in the past")

@@ -31,7 +31,7 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def parse_iso(text: str) -> float:
+def parse_iso(text: Any) -> float:
     """Seconds since the epoch of an RFC 3339 timestamp; ValueError when malformed."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:

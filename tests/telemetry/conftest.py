@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-import pytest
 
 from roomctl.config.model import Config, RoomConfig
 from roomctl.core.bus import EventBus
@@ -42,9 +42,7 @@ class Received:
 class Watcher:
     """A real paho client subscribed to device topics, recording everything it receives."""
 
-    def __init__(
-        self, broker: Mosquitto, topic: str = "roomctl/v1/dev/#", **auth: Any
-    ) -> None:
+    def __init__(self, broker: Mosquitto, topic: str = "roomctl/v1/dev/#", **auth: Any) -> None:
         self.broker = broker
         self.topic = topic
         self.messages: list[Received] = []
@@ -76,8 +74,11 @@ class Watcher:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 300
         self.client.connect(
-            self.broker.host, self.broker.port, keepalive=10,
-            clean_start=not self.persistent, properties=props,
+            self.broker.host,
+            self.broker.port,
+            keepalive=10,
+            clean_start=not self.persistent,
+            properties=props,
         )
         self.client.loop_start()
         assert self._subscribed.wait(10), "watcher did not subscribe"

@@ -24,8 +24,15 @@ def command(name: str, cmd_id: str, args: dict[str, Any] | None = None, ttl: flo
     """A command body as the central control service sends it."""
     import time
 
-    body = {"v": 1, "cmd_id": cmd_id, "name": name, "args": args or {},
-            "issued_at": iso(time.time()), "expires_at": iso(time.time() + ttl), "by": "test:it"}
+    body = {
+        "v": 1,
+        "cmd_id": cmd_id,
+        "name": name,
+        "args": args or {},
+        "issued_at": iso(time.time()),
+        "expires_at": iso(time.time() + ttl),
+        "by": "test:it",
+    }
     validate("cmd", body)
     return json.dumps(body).encode()
 
@@ -34,8 +41,9 @@ class Centre:
     """The central control service's client: publishes commands and config."""
 
     def __init__(self, broker: Any) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="svc-control",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="svc-control", protocol=mqtt.MQTTv5
+        )
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
 
@@ -97,7 +105,9 @@ async def test_projector_power_reaches_the_projector(
         centre.send("projector.power", command("projector.power", "c-1", {"on": True}))
         await result(watcher, "c-1", "ok")
         assert projector.model.power_target == "1"
-        state = await wait_json(watcher, "/state", lambda b: (b["projector"] or {}).get("power") == "on")
+        state = await wait_json(
+            watcher, "/state", lambda b: (b["projector"] or {}).get("power") == "on"
+        )
         validate("state", state)
         assert state["projector"]["lamp_hours"] == projector.model.lamp_hours
     finally:
@@ -110,10 +120,14 @@ async def test_refusals_say_why(
     watcher = watcher_factory(mosquitto, f"{BASE}/cmd_result")
     app = await appliance_factory(mosquitto.url)
     await async_wait_for(lambda: app.service.connected, what="connected")
-    centre.send("display.message", command("display.message", "m-1", {"text": "Fire drill"}, ttl=-5))
+    centre.send(
+        "display.message", command("display.message", "m-1", {"text": "Fire drill"}, ttl=-5)
+    )
     assert "past" in (await result(watcher, "m-1", "expired"))["detail"]
-    centre.send("projector.explode", command("display.message", "u-1") .replace(
-        b'"display.message"', b'"projector.explode"'))
+    centre.send(
+        "projector.explode",
+        command("display.message", "u-1").replace(b'"display.message"', b'"projector.explode"'),
+    )
     await result(watcher, "u-1", "rejected")
     centre.send("display.message", b"\xff not json")
     assert (await result(watcher, None, "rejected"))["detail"] == "not JSON"
@@ -155,10 +169,15 @@ async def test_central_config_is_applied_persisted_and_reported(
 ) -> None:
     watcher = watcher_factory(mosquitto, f"{BASE}/#")
     app = await appliance_factory(mosquitto.url)
-    cfg = {"v": 1, "cfg_version": 17, "tz": "Europe/Helsinki",
-           "business_hours": {"mon-fri": ["07:30", "17:00"]},
-           "schedules": [{"id": "nightly-off", "cron": "0 22 * * *", "action": "projector.off"}],
-           "thresholds": {"lamp_pct_warn": 85}, "telemetry": {"state_refresh_s": 600}}
+    cfg = {
+        "v": 1,
+        "cfg_version": 17,
+        "tz": "Europe/Helsinki",
+        "business_hours": {"mon-fri": ["07:30", "17:00"]},
+        "schedules": [{"id": "nightly-off", "cron": "0 22 * * *", "action": "projector.off"}],
+        "thresholds": {"lamp_pct_warn": 85},
+        "telemetry": {"state_refresh_s": 600},
+    }
     validate("cfg", cfg)
     centre.send("cfg", json.dumps(cfg).encode(), retain=True)
     state = await wait_json(watcher, "/state", lambda b: b["cfg_version"] == 17)
@@ -173,4 +192,6 @@ async def test_central_config_is_applied_persisted_and_reported(
     centre.send("cfg", b"", retain=True)  # the broker forgets it; the appliance must not
     await app.restart()
     assert app.room.state.extra["central_cfg"]["cfg_version"] == 17
-    await wait_json(watcher, "/state", lambda b: b["cfg_version"] == 17 and b["boot_id"] == app.service.boot_id)
+    await wait_json(
+        watcher, "/state", lambda b: b["cfg_version"] == 17 and b["boot_id"] == app.service.boot_id
+    )

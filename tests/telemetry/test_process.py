@@ -1,4 +1,4 @@
-"""The real appliance process (``python -m roomctl run``): Will on kill -9, outbox across restarts."""
+"""The real appliance (``python -m roomctl run``): the Will on kill -9, the outbox on restart."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ class ApplianceProcess:
         log = (self.config.parent / "appliance.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "roomctl", "run", "--config", str(self.config)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         return self
 

@@ -43,8 +43,9 @@ class Client:
     def __init__(self, broker: Any, user: str) -> None:
         self.acks: dict[int, Any] = {}
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"raw-{user}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"raw-{user}", protocol=mqtt.MQTTv5
+        )
         self.client.username_pw_set(user, USERS[user])
         self.client.on_publish = self._on_publish
         self.client.connect(broker.host, broker.port)
@@ -102,17 +103,27 @@ def _key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _cert(subject: str, key: Any, issuer: tuple[str, Any] | None, *, ca: bool = False,
-          server: bool = False) -> x509.Certificate:
+def _cert(
+    subject: str,
+    key: Any,
+    issuer: tuple[str, Any] | None,
+    *,
+    ca: bool = False,
+    server: bool = False,
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     issuer_name, issuer_key = (
         (x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer[0])]), issuer[1])
-        if issuer else (name, key)
+        if issuer
+        else (name, key)
     )
     builder = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
@@ -132,9 +143,13 @@ def _cert(subject: str, key: Any, issuer: tuple[str, Any] | None, *, ca: bool = 
 def _write(folder: Path, name: str, cert: x509.Certificate, key: Any) -> tuple[Path, Path]:
     crt, pem = folder / f"{name}.crt", folder / f"{name}.key"
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     pem.chmod(0o600)
     return crt, pem
 
@@ -148,20 +163,26 @@ async def test_tls_with_client_certificates_and_identity_as_username(
     files = {}
     for name, server in (("broker", True), (DEV, False), ("svc-ingest", False)):
         key = _key()
-        files[name] = _write(tmp_path, name, _cert(name, key, ("roomctl test CA", ca_key),
-                                                   server=server), key)
+        files[name] = _write(
+            tmp_path, name, _cert(name, key, ("roomctl test CA", ca_key), server=server), key
+        )
     port = free_port()
     broker = mosquitto_factory(
         f"listener {port} 127.0.0.1\ncafile {ca_file}\ncertfile {files['broker'][0]}\n"
         f"keyfile {files['broker'][1]}\nrequire_certificate true\nuse_identity_as_username true\n"
         f"allow_anonymous false\nacl_file {ACL}\n",
-        name="tls", port=port,
+        name="tls",
+        port=port,
     )
-    tls = {"ca_certs": str(ca_file), "certfile": str(files["svc-ingest"][0]),
-           "keyfile": str(files["svc-ingest"][1])}
+    tls = {
+        "ca_certs": str(ca_file),
+        "certfile": str(files["svc-ingest"][0]),
+        "keyfile": str(files["svc-ingest"][1]),
+    }
     ingest = watcher_factory(broker, "roomctl/v1/dev/#", tls=tls)
     url = f"mqtts://localhost:{port}"
-    await appliance_factory(url, ca_file=str(ca_file), cert_file=str(files[DEV][0]),
-                            key_file=str(files[DEV][1]))
+    await appliance_factory(
+        url, ca_file=str(ca_file), cert_file=str(files[DEV][0]), key_file=str(files[DEV][1])
+    )
     await wait_json(ingest, f"{DEV}/status", lambda b: b["online"])
     await wait_json(ingest, f"{DEV}/state")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roomctl.core.events import CastSessionEnded, ParticipantJoined, PairingFailed
+from roomctl.core.events import CastSessionEnded, PairingFailed, ParticipantJoined
 from tests.support.real import async_wait_for
 from tests.telemetry.conftest import DEV, wait_json
 from tests.telemetry.schemas import kind_of, validate
