@@ -83,7 +83,7 @@ class ProfileEmulator:
         task.add_done_callback(self._tasks.discard)
 
     def _process(self, state: dict[str, bytes], session: Session) -> list[bytes]:
-        replies = []
+        replies: list[bytes] = []
         while True:
             request, state["buf"] = self.family.split(state["buf"])
             if request is None:

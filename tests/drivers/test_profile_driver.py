@@ -135,7 +135,7 @@ async def test_tcp_handshakes_with_password(rig: Rig, pid: str, password: str) -
 
 @pytest.mark.parametrize("pid", ["epson/escvpnet", "panasonic/ntcontrol", "sony/adcp"])
 async def test_wrong_password_is_authentication_failed(rig: Rig, pid: str) -> None:
-    emulator, driver = await rig.start(pid, pty=False, password="right")
+    _, driver = await rig.start(pid, pty=False, password="right")
     driver.config = replace(driver.config, password="wrong")
     with pytest.raises(AuthenticationFailed):
         await driver.connect()

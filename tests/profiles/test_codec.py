@@ -94,7 +94,7 @@ def test_decoders_raise_only_protocol_errors(
             pass
         except (NotReady, CommandRejected, AuthenticationFailed):
             pass  # an exact match of the profile's documented busy/refusal replies
-        except Exception as err:  # noqa: BLE001 - the point of the test
+        except Exception as err:
             pytest.fail(f"{pid} {command} raised {type(err).__name__}: {err} on {data!r}")
 
 
