@@ -450,7 +450,10 @@ class SonyAdcp(Family):
     """ADCP: ``NOKEY`` or a challenge, then ``command args`` lines ending CR LF."""
 
     STATES: ClassVar[dict[str, str]] = {
-        "off": "standby", "warming": "startup", "on": "on", "cooling": "cooling1"
+        "off": "standby",
+        "warming": "startup",
+        "on": "on",
+        "cooling": "cooling1",
     }
 
     def greeting(self, session: Session) -> bytes:

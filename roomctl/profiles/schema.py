@@ -266,4 +266,3 @@ def regex_problem(pattern: str) -> str | None:
 
 def _is_hex(text: str) -> bool:
     return bool(re.fullmatch(r"(?:[0-9A-Fa-f]{2}\s*)*", text.strip()))
-

@@ -237,4 +237,3 @@ async def test_driven_through_the_coordinator(rig: Rig) -> None:
         await async_wait_for(lambda: coordinator.available, timeout=5, what="recovered")
     finally:
         await coordinator.stop()
-

@@ -90,6 +90,7 @@ async def test_epson_over_a_pty_warms_up_and_cools_down() -> None:
     path = await emu.start_pty()
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
     try:
+
         async def ask(line: bytes) -> bytes:
             os.write(fd, line)
             out = b""

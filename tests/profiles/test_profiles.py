@@ -55,9 +55,10 @@ def test_a_broken_profile_names_file_key_and_problem() -> None:
     keys = dict(info.value.issues)
     assert "transport.baud" in keys and "did you mean 'baudrate'" in keys["transport.baud"]
     assert "power_states.0" in keys
-    assert "commands.power_query.reply" in keys and "regular expression" in keys[
-        "commands.power_query.reply"
-    ]
+    assert (
+        "commands.power_query.reply" in keys
+        and "regular expression" in keys["commands.power_query.reply"]
+    )
     assert "commands.power_onn" in keys
     assert "busy[0]" in keys
 
