@@ -160,6 +160,11 @@ class Coordinator:
         warming = lockout["seconds_left"] if lockout and lockout["reason"] == "warming" else 0
         return {"power": str(self.state.power), "warming_s": warming, "input": self.ready_input}
 
+    def poll_soon(self) -> None:
+        """Poll at the next chance (a status notification said something changed)."""
+        self._next_poll = 0.0
+        self._wake.set()
+
     def snapshot(self) -> dict[str, Any]:
         """JSON-ready view: state, capabilities, availability, last error, lockout, queue."""
         caps = self.capabilities

@@ -158,12 +158,21 @@ def check_devices(config: Config, file: str = "") -> list[ConfigIssue]:
 class DeviceManager:
     """The device layer as a Service: build, attach and run every configured device."""
 
-    def __init__(self, room: Room, *, file: str = "", timing: Timing | None = None) -> None:
+    def __init__(
+        self,
+        room: Room,
+        *,
+        file: str = "",
+        timing: Timing | None = None,
+        notify_bind: tuple[str, int] | None = None,
+    ) -> None:
         self.room = room
         self.file = file
         self.timing = timing or Timing()
+        self.notify_bind = notify_bind  # e.g. ("0.0.0.0", 4352): hear PJLink class 2 notices
         self.coordinators: dict[str, Coordinator] = {}
         self.disabled: dict[str, str] = {}  # "devices[i]" → message
+        self._listener: Any = None
 
     def build(self) -> None:
         """Build coordinators for every device that can run; warn about the others."""
@@ -186,8 +195,34 @@ class DeviceManager:
         for coord in self.coordinators.values():
             self.room.add_device(coord)
             await coord.start()
+        if self.notify_bind and self._listener is None:
+            await self._listen(self.notify_bind)
+
+    async def _listen(self, bind: tuple[str, int]) -> None:
+        """Poll a PJLink device at once when it sends a status notification."""
+        from roomctl.pjlink.search import NotificationListener
+
+        def on_notify(host: str, _notice: object) -> None:
+            for coord in self.coordinators.values():
+                if getattr(getattr(coord.driver, "config", None), "host", None) == host:
+                    coord.poll_soon()
+
+        listener = NotificationListener(on_notify, bind)
+        try:
+            await listener.start()
+        except OSError as err:  # port 4352 taken: polling still works, only slower to notice
+            self.room.warnings.add(
+                "devices.notifications",
+                "pjlink_notify_unavailable",
+                f"cannot listen for PJLink notifications: {err}",
+            )
+            return
+        self._listener = listener
 
     async def stop(self) -> None:
-        """Stop every coordinator; idempotent."""
+        """Stop every coordinator and the notification listener; idempotent."""
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         for coord in self.coordinators.values():
             await coord.stop()

@@ -74,6 +74,7 @@ class PjlinkDriver(Driver):
         self._has_lamp = True
         self._has_filter = False
         self._model: str | None = None
+        self._name: str | None = config.name or None
         self.capabilities = self._capabilities()
 
     def _capabilities(self) -> Capabilities:
@@ -100,6 +101,7 @@ class PjlinkDriver(Driver):
         codes = await self.client.inputs(self.pjlink_class)
         overrides = {code.upper(): name for name, code in self.config.inputs.items()}
         self._names = {code: overrides.get(code) or await self._input_name(code) for code in codes}
+        self._name = self.config.name or await _optional(self.client.name()) or None
         maker = await _optional(self.client.manufacturer())
         product = await _optional(self.client.product())
         self._model = " ".join(x for x in (maker, product) if x) or None
@@ -135,7 +137,7 @@ class PjlinkDriver(Driver):
             errors=await _optional(self.client.errors()) or {},
             lamp_hours=await self._lamp_hours(),
             model=self._model,
-            name=self.config.name or None,
+            name=self._name,
         )
         if self.pjlink_class != "2":
             return state

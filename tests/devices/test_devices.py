@@ -105,3 +105,24 @@ def test_check_devices_reports_issues_without_io() -> None:
     assert "devices[1].hots" in paths and "devices[1].host" in paths
     assert all(not p.startswith("devices[0]") for p in paths)
     assert all(i.file == "room.toml" for i in issues)
+
+
+async def test_pjlink_notification_triggers_a_poll() -> None:
+    import json
+
+    from tests.support.real import free_port
+
+    notify_port = free_port(kind=2)
+    async with Emulator(ProjectorModel(), udp_port=0, notify_port=notify_port) as emu:
+        room = room_with({"type": "pjlink", "host": "127.0.0.1", "port": emu.port})
+        slow = Timing(poll_s=60, busy_poll_s=60, command_timeout_s=2.0)
+        manager = DeviceManager(room, timing=slow, notify_bind=("127.0.0.1", notify_port))
+        await manager.start()
+        try:
+            coord = manager.coordinators["main_display"]
+            await async_wait_for(lambda: coord.available, 5)
+            json.dumps(room.snapshot())  # the whole snapshot is JSON-ready
+            emu.set_errors("200000")  # sends %2ERST=200000; the next poll is 60 s away
+            await async_wait_for(lambda: coord.state.errors == {"fan": "error"}, 5, "notified")
+        finally:
+            await manager.stop()
