@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
+import signal
 import subprocess
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -46,9 +49,6 @@ class Postgres:
             uid = pwd.getpwnam(self.user).pw_uid
             os.chown(self.root, uid, -1)
             self.root.chmod(0o700)
-            for parent in self.root.parents:  # the user must reach its directory
-                if str(parent).startswith(("/tmp", str(self.root.parent))):
-                    parent.chmod(parent.stat().st_mode | 0o711)
         data = self.root / "data"
         self._as_user(str(PG_BIN / "initdb"), "-D", str(data), "-U", "roomctl", "--auth=trust",
                       "-E", "UTF8", "--no-sync")
@@ -70,15 +70,16 @@ class Postgres:
         return f"postgresql://roomctl@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
-        """pg_ctl stop -m immediate."""
-        self._as_user(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
-                      "stop")
+        """Stop the server at once (its data is thrown away)."""
+        pidfile = self.root / "data" / "postmaster.pid"
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text().split()[0]), signal.SIGQUIT)  # immediate shutdown
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+def postgres() -> Iterator[Postgres]:
     """One PostgreSQL server for the session; each test takes a fresh database."""
-    root = Path(tmp_path_factory.mktemp("pg"))
+    root = Path(tempfile.mkdtemp(prefix="roomctl-pg-"))  # directly in /tmp: nobody can reach it
     server = Postgres(root).start()
     yield server
     server.stop()
@@ -86,6 +87,21 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
 
 
 _counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture(autouse=True)
+def _hide_playwright_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Sync Playwright (the session ``browser``) leaves its loop marked running in the main
+    thread, which makes pytest-asyncio refuse every later async test; hide it meanwhile."""
+    loop = asyncio._get_running_loop()
+    if loop is None or not asyncio.iscoroutinefunction(request.function):
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(loop)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
