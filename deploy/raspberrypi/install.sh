@@ -183,6 +183,8 @@ install_system_files() {
   put "$HERE/udev/61-roomctl-serial.rules" /etc/udev/rules.d/61-roomctl-serial.rules 0644
   UDEV_CHANGED=$WROTE
   put "$HERE/pam-roomctl-kiosk" /etc/pam.d/roomctl-kiosk 0644
+  # WebRTC's UDP ports in a fixed range the school firewall can open; autoplay without a click
+  put "$HERE/chromium-policy.json" /etc/chromium/policies/managed/roomctl.json 0644
 }
 
 boot_config() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -22,7 +23,8 @@ CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=abc-02 rootfstype=e
 WATCHED = (
     "opt/roomctl", "etc/roomctl", "var/lib/roomctl", "etc/systemd/system",
     "etc/systemd/journald.conf.d",
-    "etc/udev/rules.d", "etc/pam.d/roomctl-kiosk", "etc/passwd", "etc/group", "etc/shadow",
+    "etc/udev/rules.d", "etc/pam.d/roomctl-kiosk", "etc/chromium/policies",
+    "etc/passwd", "etc/group", "etc/shadow",
     "etc/gshadow", "boot/firmware", "usr/local/bin",
 )  # fmt: skip
 
@@ -155,6 +157,8 @@ def test_folders_and_permissions(installed: Installed) -> None:
         assert _owner(installed, f"etc/systemd/system/{unit}") == (0o644, 0, 0)
     assert (installed.root / "etc/udev/rules.d/61-roomctl-serial.rules").is_file()
     assert (installed.root / "etc/systemd/journald.conf.d/roomctl.conf").is_file()
+    policy = json.loads((installed.root / "etc/chromium/policies/managed/roomctl.json").read_text())
+    assert policy["WebRtcUdpPortRange"] == "40000-40199" and policy["AutoplayAllowed"] is True
     assert os.readlink(installed.root / "usr/local/bin/roomctl") == "/opt/roomctl/venv/bin/roomctl"
 
 
