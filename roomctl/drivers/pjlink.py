@@ -97,8 +97,9 @@ class PjlinkDriver(Driver):
 
     async def connect(self) -> None:
         """Learn the class, inputs and model; the first request opens the connection."""
-        self.pjlink_class = await self.client.pjlink_class()
-        codes = await self.client.inputs(self.pjlink_class)
+        # a projector with a fault may answer ERR4 to everything (Sony does): stay connected
+        self.pjlink_class = await _optional(self.client.pjlink_class()) or "1"
+        codes = await _optional(self.client.inputs(self.pjlink_class)) or ()
         overrides = {code.upper(): name for name, code in self.config.inputs.items()}
         self._names = {code: overrides.get(code) or await self._input_name(code) for code in codes}
         self._name = self.config.name or await _optional(self.client.name()) or None

@@ -216,3 +216,26 @@ def test_config_errors_name_the_key() -> None:
     driver = PjlinkDriver(PjlinkConfig(host="127.0.0.1", password="secret"))
     assert effective(driver.config)["password"] == "********"
     assert Capability.POWER in driver.capabilities.features
+
+
+async def test_projector_answering_err4_to_everything_stays_available() -> None:
+    class FaultyModel(ProjectorModel):
+        """Sony-like: ERR4 to every command while a fault is present."""
+
+    emu = Emulator(FaultyModel())
+    original = emu.handle
+
+    def err4(line: str) -> str | None:
+        reply = original(line)
+        return reply[:6] + "=ERR4" if reply and not reply.endswith("ERR1") else reply
+
+    emu.handle = err4  # type: ignore[method-assign]
+    await emu.start()
+    coord = make(emu, EventBus(), password="")
+    await coord.start()
+    try:
+        await async_wait_for(lambda: coord.available, 5)
+        assert coord.state.power is Power.ERROR
+    finally:
+        await coord.stop()
+        await emu.stop()
