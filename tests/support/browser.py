@@ -28,3 +28,15 @@ MEDIA_PERMISSIONS = ["microphone", "camera"]
 def chromium_path() -> str:
     """Debian's chromium binary (never a downloaded browser build)."""
     return require_binary("chromium")
+
+
+def until(page: object, expression: str, timeout: float = 10.0) -> object:
+    """Poll a JavaScript expression until truthy.
+
+    ``page.wait_for_function`` compiles its predicate with ``new Function``, which our
+    Content-Security-Policy (no 'unsafe-eval') rightly blocks; ``evaluate`` goes through the
+    DevTools protocol and is not subject to the page's CSP.
+    """
+    from tests.support.real import wait_for
+
+    return wait_for(lambda: page.evaluate(expression), timeout, expression)  # type: ignore[attr-defined]
