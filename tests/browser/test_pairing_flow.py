@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import decode_qr, new_page, open_display
-from tests.support.browser import until
 from tests.support.appliance import TEACHER_PIN, ApplianceProcess
+from tests.support.browser import until
 
 
 def scan(display: Any, tmp_path: Path, name: str = "qr.png") -> str:
@@ -44,7 +44,8 @@ def test_scan_join_and_appear_on_the_teachers_page(
 
     until(
         teacher,
-        "[...document.querySelectorAll('#people .person')].some(e => e.textContent === 'Aino Oppilas')",
+        "[...document.querySelectorAll('#people .person')]"
+        ".some(e => e.textContent === 'Aino Oppilas')",
     )
     until(display, "document.getElementById('participants').textContent.includes('2')")
     student.reload()
