@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from roomctl.core.errors import DeviceError
 
 if TYPE_CHECKING:
+    from roomctl.config.model import Config
     from roomctl.room import Room
 
 logger = logging.getLogger(__name__)
@@ -135,8 +136,14 @@ class Automations:
     """Checks the rules every ``tick_s`` seconds and switches the main display off."""
 
     def __init__(
-        self, room: Room, *, clock: Callable[[], float] = time.time, tick_s: float = 30.0
+        self,
+        config: Config,
+        room: Room,
+        *,
+        clock: Callable[[], float] = time.time,
+        tick_s: float = 30.0,
     ) -> None:
+        self.config = config
         self.room = room
         self.clock = clock
         self.tick_s = tick_s

@@ -156,16 +156,21 @@ def check_devices(config: Config, file: str = "") -> list[ConfigIssue]:
 
 
 class DeviceManager:
-    """The device layer as a Service: build, attach and run every configured device."""
+    """The device layer as a Service: build, attach and run every configured device.
+
+    Built like every optional service as ``DeviceManager(config, room)``.
+    """
 
     def __init__(
         self,
+        config: Config,
         room: Room,
         *,
         file: str = "",
         timing: Timing | None = None,
         notify_bind: tuple[str, int] | None = None,
     ) -> None:
+        self.config = config
         self.room = room
         self.file = file
         self.timing = timing or Timing()
@@ -176,7 +181,7 @@ class DeviceManager:
 
     def build(self) -> None:
         """Build coordinators for every device that can run; warn about the others."""
-        entries, problems = build_entries(self.room.config.devices, self.file)
+        entries, problems = build_entries(self.config.devices, self.file)
         for index, err in problems.items():
             self._disable(f"devices[{index}]", err)
         for dev_id, entry in entries.items():

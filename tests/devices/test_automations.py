@@ -56,7 +56,7 @@ async def room() -> AsyncIterator[Room]:
             ),
         )
         room = Room(config, EventBus(), WarningsRegistry())
-        manager = DeviceManager(room, timing=FAST)
+        manager = DeviceManager(room.config, room, timing=FAST)
         await manager.start()
         main = room.main_display()
         assert main is not None
@@ -74,7 +74,7 @@ def power(room: Room) -> str:
 
 async def test_idle_room_switches_the_display_off(room: Room) -> None:
     clock = Clock(at("10:00"))
-    auto = Automations(room, clock=clock)
+    auto = Automations(room.config, room, clock=clock)
     room.add_snapshot_part("participants", lambda: {"total": 2})
     assert await auto.tick() is None
     clock.now += 3600  # people present: never idle
@@ -95,7 +95,7 @@ async def test_idle_room_switches_the_display_off(room: Room) -> None:
 
 async def test_daily_off_time(room: Room) -> None:
     clock = Clock(at("17:59"))
-    auto = Automations(room, clock=clock)
+    auto = Automations(room.config, room, clock=clock)
     room.add_snapshot_part("participants", lambda: {"total": 3})  # in use: only the schedule acts
     assert await auto.tick() is None
     clock.now = at("18:00")
@@ -121,7 +121,7 @@ async def test_central_overrides(room: Room) -> None:
     assert rules.idle_min == 5 and [o.minute for o in rules.off_times] == [18 * 60, 22 * 60]
     assert rules.off_times[1].weekdays == frozenset(range(5))
     clock = Clock(at("10:00"))
-    auto = Automations(room, clock=clock)
+    auto = Automations(room.config, room, clock=clock)
     await auto.tick()
     clock.now += 600
     assert await auto.tick() is None  # idle, but inside business hours

@@ -45,7 +45,7 @@ async def test_bad_devices_are_disabled_and_the_good_one_runs() -> None:
             "not a table",
             {"type": "pjlink", "id": "main_display", "host": "127.0.0.1", "role": "display"},
         )
-        manager = DeviceManager(room, file="/etc/roomctl/room.toml", timing=FAST)
+        manager = DeviceManager(room.config, room, file="/etc/roomctl/room.toml", timing=FAST)
         await manager.start()
         try:
             assert list(room.devices) == ["main_display"]
@@ -116,7 +116,9 @@ async def test_pjlink_notification_triggers_a_poll() -> None:
     async with Emulator(ProjectorModel(), udp_port=0, notify_port=notify_port) as emu:
         room = room_with({"type": "pjlink", "host": "127.0.0.1", "port": emu.port})
         slow = Timing(poll_s=60, busy_poll_s=60, command_timeout_s=2.0)
-        manager = DeviceManager(room, timing=slow, notify_bind=("127.0.0.1", notify_port))
+        manager = DeviceManager(
+            room.config, room, timing=slow, notify_bind=("127.0.0.1", notify_port)
+        )
         await manager.start()
         try:
             coord = manager.coordinators["main_display"]
