@@ -137,7 +137,7 @@ class Signalling:
     def __init__(self, app: web.Application, casting: Casting) -> None:
         self.app = app
         self.casting = casting
-        self.pages: dict[Connection, str] = {}
+        self.pages: dict[Connection, set[str]] = {}  # a page may be sender and panel
         self.display: Connection | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         casting.listeners.append(self._on_share_event)
@@ -146,14 +146,16 @@ class Signalling:
 
     def senders(self, share: Share) -> list[Connection]:
         """The sharer's casting pages."""
-        return [c for c in self.app[HUB].by_peer(share.peer_id) if self.pages.get(c) == "sender"]
+        return [
+            c for c in self.app[HUB].by_peer(share.peer_id) if "sender" in self.pages.get(c, ())
+        ]
 
     def panels(self, peer_id: str | None = None) -> list[Connection]:
         """Teachers' control panels (of one peer when given)."""
         return [
             c
-            for c, page in self.pages.items()
-            if page == "panel" and Role.PRESENTER in c.roles and peer_id in (None, c.peer_id)
+            for c, pages in self.pages.items()
+            if "panel" in pages and Role.PRESENTER in c.roles and peer_id in (None, c.peer_id)
         ]
 
     async def _send_all(self, conns: list[Connection], msg: dict[str, Any]) -> None:
@@ -183,10 +185,10 @@ class Signalling:
 
     async def on_close(self, conn: Connection) -> None:
         """A socket closed: a display leaves, a sharer's last page ends the share."""
-        page = self.pages.pop(conn, None)
+        pages = self.pages.pop(conn, set())
         if conn is self.display:
             self.display = None
-        if page != "sender":
+        if "sender" not in pages:
             return
         share = self.casting.of_peer(conn.peer_id)
         if share is not None and not self.senders(share):
@@ -203,7 +205,7 @@ class Signalling:
         if not allowed[page]:
             await conn.error("forbidden", f"not a {page}", ref="cast.hello")
             return
-        self.pages[conn] = page
+        self.pages.setdefault(conn, set()).add(page)
         if page == "display":
             self.display = conn
             for share in self.casting.live():
@@ -219,7 +221,7 @@ class Signalling:
         """Ask to share (a presenter goes live at once)."""
         if conn.session is None or not conn.roles & IN_ROOM:
             raise CastRefused("forbidden", "join the room first")
-        self.pages.setdefault(conn, "sender")
+        self.pages.setdefault(conn, set()).add("sender")
         share = self.casting.request(
             conn.peer_id,
             conn.session.name,
@@ -334,7 +336,7 @@ class Signalling:
         share = self.casting.shares.get(msg["share_id"])
         if share is None:
             raise CastRefused("unknown_share", "no such share")
-        self.pages[conn] = "panel"
+        self.pages.setdefault(conn, set()).add("panel")
         await self._send_all(self.senders(share), _renegotiate(share, "preview", conn.peer_id))
 
     # -- room core events -----------------------------------------------------------------
