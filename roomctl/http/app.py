@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
 from roomctl.http import api
-from roomctl.http.auth import auth_middleware
+from roomctl.http.auth import auth_middleware, is_display_host
 from roomctl.http.keys import CONFIG, ROOM, WS_HANDLERS
 from roomctl.http.middleware import error_middleware, on_prepare
 from roomctl.http.openapi import document
@@ -41,15 +42,31 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[HUB].stop()
 
 
-async def _redirect_healthz(request: web.Request) -> web.Response:
+async def _handle_healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+@web.middleware
+async def https_redirect(request: web.Request, handler: Any) -> web.StreamResponse:
+    """With TLS configured, plain HTTP moves to HTTPS, except for the kiosk's own view."""
+    if request.secure or is_display_host(request) or request.path == "/healthz":
+        return await handler(request)
+    port = request.app[CONFIG].web.tls_port
+    host = request.url.host or "localhost"
+    netloc = f"[{host}]" if ":" in host else host
+    raise web.HTTPPermanentRedirect(
+        f"https://{netloc}{'' if port == 443 else f':{port}'}{request.path_qs}"
+    )
 
 
 def make_app(room: Room, *, extra: list[RouteTable] | None = None) -> web.Application:
     """The appliance's web application for ``room``."""
     config = room.config
+    middlewares: list[Any] = [error_middleware, auth_middleware]
+    if config.web.tls_cert:
+        middlewares.insert(0, https_redirect)
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware],
+        middlewares=middlewares,
         client_max_size=config.web.max_request_kb * 1024,
     )
     app[ROOM] = room
@@ -60,7 +77,7 @@ def make_app(room: Room, *, extra: list[RouteTable] | None = None) -> web.Applic
     for table in app[TABLES]:
         table.add_to(app)
     app.router.add_get("/api/v1/openapi.json", _handle_openapi)
-    app.router.add_get("/healthz", _redirect_healthz)
+    app.router.add_get("/healthz", _handle_healthz)
     add_pages(app)
     app.on_response_prepare.append(on_prepare)
     app.cleanup_ctx.append(_hub_ctx)

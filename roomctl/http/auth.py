@@ -17,7 +17,8 @@ DISPLAY_COOKIE = "roomctl_display"
 DISPLAY_HEADER = "X-Roomctl-Display-Key"
 
 
-def _is_display_host(request: web.Request) -> bool:
+def is_display_host(request: web.Request) -> bool:
+    """Whether the peer is a configured display host (the kiosk on the Pi)."""
     peer = request.remote or ""
     hosts = request.app[CONFIG].web.display_hosts
     try:
@@ -48,7 +49,7 @@ def roles_of(request: web.Request) -> frozenset[Role]:
     if session:
         roles.add(session.role)
     key = request.headers.get(DISPLAY_HEADER) or request.cookies.get(DISPLAY_COOKIE)
-    if _is_display_host(request) or display_key_ok(request, key):
+    if is_display_host(request) or display_key_ok(request, key):
         roles.add(Role.DISPLAY)
     return frozenset(roles)
 
