@@ -30,7 +30,7 @@ class MqttConfig:
     metrics_interval_s: int = 60
     outbox_max_events: int = 50_000
     outbox_max_age_days: int = 30
-    replay_rate: int = described(1000, "events per second at most when replaying the outbox")
+    replay_rate: int = described(2000, "events per second at most from the outbox to MQTT")
     reconnect_min_s: float = described(1.0, "first reconnect delay; a random extra is added")
     reconnect_jitter_s: float = described(14.0, "random 0..this added per device to the delay")
     reconnect_max_s: float = 300.0

@@ -75,6 +75,7 @@ class MqttLink:
         self._client: mqtt.Client | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failing = ""
+        self._ack_signalled = False
 
     # -- called on the telemetry I/O thread ------------------------------------------------
 
@@ -195,7 +196,13 @@ class MqttLink:
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any
     ) -> None:
         self.acks.append((mid, bool(getattr(reason, "is_failure", False))))
-        self._call(self.bridge.acked)
+        if not self._ack_signalled:  # one loop wake-up per burst of PUBACKs, not per PUBACK
+            self._ack_signalled = True
+            self._call(self._acked)
+
+    def _acked(self) -> None:
+        self._ack_signalled = False
+        self.bridge.acked()
 
     def _log_failure(self, message: str) -> None:
         if message != self._failing:

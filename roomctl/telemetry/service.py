@@ -30,7 +30,7 @@ from roomctl.telemetry import commands, homeassistant, payloads, system
 from roomctl.telemetry.ids import ConnectCounter, load_or_create_device_id, new_boot_id, ulid
 from roomctl.telemetry.mapping import PRECIOUS, event_data
 from roomctl.telemetry.mqtt import WINDOW, Bridge, Identity, MqttLink
-from roomctl.telemetry.outbox import HIGH, LOW, Outbox, Row
+from roomctl.telemetry.outbox import HIGH, LOW, Outbox, Pacer, Row
 from roomctl.telemetry.topics import Topics
 from roomctl.telemetry.usage import UsageTracker
 
@@ -82,6 +82,7 @@ class TelemetryService:
         self._inflight: dict[int, int] = {}  # mid -> rowid; I/O thread only
         self._last_sent = 0  # rowid; I/O thread only
         self._started_mono = time.monotonic()
+        self._pacer = Pacer(config.mqtt.replay_rate, burst=WINDOW)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -230,18 +231,26 @@ class TelemetryService:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._link is not None and self._link.acks:
-                await self._run(self._drain_acks)
-            if not self.connected:
+            budget = self._pacer.available() if self.connected else 0
+            if self.connected and budget < 1:
+                # Paced: a fleet returning after an outage must not flood the broker.
+                await asyncio.sleep(self._pacer.wait_s())
+                self._wake.set()
                 continue
-            sent = await self._run(self._send_batch)
+            sent = await self._run(self._exchange, budget)
+            self._pacer.spend(sent)
             if sent:
                 self._wake.set()
-                await asyncio.sleep(sent / self.mqtt.replay_rate)  # pacing after an outage
 
-    def _send_batch(self) -> int:
+    def _exchange(self, budget: int) -> int:
+        """I/O thread: delete acknowledged rows, then send up to ``budget`` new ones."""
+        if self._link is not None and self._link.acks:
+            self._drain_acks()
+        return self._send_batch(budget) if budget > 0 else 0
+
+    def _send_batch(self, budget: int) -> int:
         """I/O thread: publish unsent rows in order while the window has room."""
-        free = WINDOW - len(self._inflight)
+        free = min(budget, WINDOW - len(self._inflight))
         if free <= 0 or self._link is None:
             return 0
         rows = self.outbox.after(self._last_sent, free)
