@@ -55,6 +55,7 @@ class Timing:
     backoff_max_s: float = 60.0
     auth_retry_s: float = 300.0  # a wrong password will not fix itself soon
     command_timeout_s: float = 15.0
+    connect_timeout_s: float = 60.0  # connect learns inputs and model: ~10 requests of ≤2 s
     not_ready_give_up_s: float = 120.0  # a command that keeps getting "busy" fails after this
 
 
@@ -272,7 +273,7 @@ class Coordinator:
                 await self._wake.wait()
 
     async def _connect(self) -> None:
-        async with asyncio.timeout(self.timing.command_timeout_s):
+        async with asyncio.timeout(self.timing.connect_timeout_s):
             await self.driver.connect()
         self._connected = True
         await self._poll()
