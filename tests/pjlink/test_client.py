@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from roomctl.core.errors import AuthenticationFailed, ProtocolError, Unavailable
+from roomctl.core.errors import AuthenticationFailed, DeviceError, ProtocolError, Unavailable
 from roomctl.drivers.base import Power
 from roomctl.emulators.pjlink import Emulator, ProjectorModel
 from roomctl.pjlink import protocol as p
@@ -153,3 +156,38 @@ async def test_search_and_notifications_on_loopback() -> None:
         await listener.stop()
     finally:
         await emu.stop()
+
+
+async def _exchange_with_raw_server(greeting: bytes, reply: bytes) -> None:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(greeting)
+        if not greeting.endswith(b"\r"):
+            writer.close()  # the client would only wait for the rest until its timeout
+            return
+        with contextlib.suppress(Exception):
+            await reader.readuntil(b"\r")
+            writer.write(reply)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = PjlinkClient("127.0.0.1", port, "pw", timeout_s=0.2)
+    try:
+        await client.power()
+        await client.errors()
+    finally:
+        await client.close()
+        server.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    greeting=st.sampled_from([b"PJLINK 0\r", b"PJLINK 1 498e4a67\r"]) | st.binary(max_size=30),
+    reply=st.binary(max_size=300)
+    | st.builds(lambda b: b"%1POWR=" + b + b"\r", st.binary(max_size=140)),
+)
+def test_fuzz_client_against_garbage_over_tcp(greeting: bytes, reply: bytes) -> None:
+    # ProtocolError, Unavailable, or a well-formed ERRn: never anything else
+    with contextlib.suppress(DeviceError):
+        asyncio.run(_exchange_with_raw_server(greeting, reply))
