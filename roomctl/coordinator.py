@@ -185,6 +185,7 @@ class Coordinator:
             "needs_attention": self.needs_attention,
             "lockout": self.lockout(),
             "queued": len(self._queue),
+            "pending": [job.name for job in self._queue if not job.future.done()],
         }
 
     def lockout(self) -> dict[str, Any] | None:

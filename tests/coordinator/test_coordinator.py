@@ -165,6 +165,7 @@ async def test_power_off_during_warmup_waits_and_snapshot_says_why(reports: bool
         off = coord.enqueue("power", on=False)
         await asyncio.sleep(0.2)  # well inside the warm-up: the off must still be queued
         assert not off.done() and coord.snapshot()["queued"] == 1
+        assert coord.snapshot()["pending"] == ["power"]
         await asyncio.wait_for(off, 5)
         assert time.monotonic() >= driver.until - 0.6  # it ran only after the warm-up ended
         assert [a["on"] for n, a in driver.log if n == "power"] == [True, False]
