@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from aiohttp import web
 
 from roomctl.config.model import Config
 from roomctl.core.bus import EventBus
+from roomctl.core.errors import ConfigError, ConfigIssue
 from roomctl.core.service import Service
 from roomctl.core.warnings import WarningsRegistry
 from roomctl.http.app import make_app
@@ -28,16 +29,77 @@ from roomctl.statedir import StateDir
 
 logger = logging.getLogger(__name__)
 
-# (module, class, needs-state-dir): optional services, built with (config, room[, state_dir]).
-OPTIONAL_SERVICES = (
-    ("roomctl.devices", "DeviceManager", False),
-    ("roomctl.automations", "Automations", False),
-    ("roomctl.environment", "EnvironmentMonitor", False),
-    ("roomctl.telemetry.service", "TelemetryService", True),
-    ("roomctl.discovery.advertiser", "Advertiser", False),
-    ("roomctl.airplay", "AirplaySupervisor", False),
-    ("roomctl.casting", "Casting", False),
-    ("roomctl.kiosk", "KioskWatchdog", False),
+Builder = Callable[["Appliance", Room], Service]
+
+
+def _devices(app: Appliance, room: Room) -> Service:
+    from roomctl.devices import DeviceManager
+
+    return DeviceManager(app.config, room, file=app.config_path)
+
+
+def _automations(app: Appliance, room: Room) -> Service:
+    from roomctl.automations import Automations
+
+    return Automations(app.config, room)
+
+
+def _scenes(app: Appliance, room: Room) -> Service:
+    from roomctl.scenes import Scenes
+
+    return Scenes(room)
+
+
+def _environment(app: Appliance, room: Room) -> Service:
+    from roomctl.environment import Environment
+
+    return Environment(room)
+
+
+def _casting(app: Appliance, room: Room) -> Service:
+    from roomctl.casting import Casting
+
+    return Casting(app.config, room)
+
+
+def _telemetry(app: Appliance, room: Room) -> Service:
+    from roomctl.telemetry.service import TelemetryService
+
+    return TelemetryService(app.config, room, Path(app.config.state_dir))
+
+
+def _advertiser(app: Appliance, room: Room) -> Service:
+    from roomctl.discovery.advertiser import Advertiser
+
+    return Advertiser(app.config, room)
+
+
+def _airplay(app: Appliance, room: Room) -> Service:
+    from roomctl.airplay import Airplay
+
+    return Airplay(app.config, room)
+
+
+def _kiosk(app: Appliance, room: Room) -> Service:
+    from roomctl.kiosk import KioskSettings, KioskWatchdog
+
+    # only on a Pi that runs the kiosk unit; elsewhere nobody would restart anything
+    return KioskWatchdog(room, KioskSettings(enabled=Path(KIOSK_UNIT).exists()))
+
+
+KIOSK_UNIT = "/etc/systemd/system/roomctl-kiosk.service"
+
+# Start order: devices first (casting and automations use them), adapters last.
+SERVICES: tuple[tuple[str, Builder], ...] = (
+    ("devices", _devices),
+    ("scenes", _scenes),
+    ("environment", _environment),
+    ("casting", _casting),
+    ("automations", _automations),
+    ("telemetry", _telemetry),
+    ("mdns", _advertiser),
+    ("airplay", _airplay),
+    ("kiosk", _kiosk),
 )
 
 
@@ -63,30 +125,25 @@ class Appliance:
         self.room.state.extra["state_dir"] = str(state.path)
         await self.room.start()
         self.services.append(self.room)
-        for module, cls, with_state in OPTIONAL_SERVICES:
-            await self._start_optional(module, cls, state.path if with_state else None)
+        for name, builder in SERVICES:
+            await self._start_service(name, builder)
         app = make_app(self.room, extra=[t for e in self.extensions for t in e.route_tables()])
         for ext in self.extensions:
             ext.attach(app)
         await self._serve(app)
 
-    async def _start_optional(self, module: str, cls: str, state_path: Path | None) -> None:
+    async def _start_service(self, name: str, builder: Builder) -> None:
         assert self.room is not None
         try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name == module:
-                return
-            self.warnings.add(module, "service.import_failed", f"{module}: {err}")
-            return
-        try:
-            factory = getattr(mod, cls)
-            args: tuple[Any, ...] = (self.config, self.room)
-            service = factory(*args, state_path) if state_path else factory(*args)
+            service = builder(self, self.room)
             await service.start()
+        except ConfigError:
+            raise
         except Exception as err:
-            logger.exception("%s failed to start", cls)
-            self.warnings.add(module, "service.start_failed", f"{cls} failed to start: {err}")
+            logger.exception("%s failed to start", name)
+            self.warnings.add(
+                f"service.{name}", "service.start_failed", f"{name} failed to start: {err}"
+            )
             return
         self.services.append(service)
         if hasattr(service, "route_tables"):
@@ -125,7 +182,15 @@ def _host(host: str) -> str:
 def _tls_context(cert: str, key: str) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(cert, key)
+    try:
+        ctx.load_cert_chain(cert, key)
+    except FileNotFoundError as err:
+        issue = ConfigIssue("web.tls_cert", f"cannot read {err.filename}: no such file")
+        raise ConfigError([issue]) from None
+    except (ssl.SSLError, OSError) as err:
+        raise ConfigError(
+            [ConfigIssue("web.tls_cert", f"unusable certificate or key: {err}")]
+        ) from None
     return ctx
 
 

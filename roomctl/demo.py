@@ -34,6 +34,7 @@ def demo_config(
         "links": DEMO_LINKS,
         "devices": [
             {
+                "id": "projector",
                 "type": "pjlink",
                 "name": "Projector",
                 "host": "127.0.0.1",
