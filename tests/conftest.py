@@ -12,6 +12,16 @@ from tests.support.broker import Mosquitto
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that use the shared browser last.
+
+    Sync Playwright keeps its own event loop marked as running in the main thread for the
+    rest of the session, which pytest-asyncio cannot run beside; the sort is stable, so the
+    order within each group stays as collected.
+    """
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """A shared broker for tests that only need "a broker" (anonymous, loopback)."""

@@ -70,9 +70,10 @@ class PairingConfig:
     period_s: int = 60
     grace_windows: int = 1
     digits: int = 6
-    per_client_attempts: int = 5
+    # wrong codes allowed per client address within per_client_window_s (README: the arithmetic)
+    per_client_attempts: int = 1
     per_client_window_s: int = 60
-    per_room_attempts: int = 30
+    per_room_attempts: int = 10
     per_room_window_s: int = 60
 
     def validate(self) -> list[tuple[str, str]]:
@@ -84,6 +85,15 @@ class PairingConfig:
             problems.append(("grace_windows", "must be 0, 1 or 2"))
         if not 6 <= self.digits <= 8:
             problems.append(("digits", "must be between 6 and 8"))
+        if self.per_client_window_s < self.period_s:
+            problems.append(
+                (
+                    "per_client_window_s",
+                    "must be at least period_s, or a client gets extra guesses per code",
+                )
+            )
+        if self.per_client_attempts < 1 or self.per_room_attempts < 1:
+            problems.append(("per_client_attempts", "limits must be at least 1"))
         return problems
 
 
