@@ -79,6 +79,21 @@ class DeviceRow:
                 dump(self.status), dump(self.state), dump(self.meta))
 
 
+CHUNK_PARAMS = 3000  # well under SQLite's 32766 and PostgreSQL's 32767 bind parameters
+
+
+def _multirow(template: str, rows: Sequence[Sequence[Any]], width: int) -> list[Stmt]:
+    """``template`` with ``{}`` replaced by as many ``(?, …)`` groups as fit in one statement."""
+    per = max(1, CHUNK_PARAMS // width)
+    group = "(" + ", ".join("?" * width) + ")"
+    out: list[Stmt] = []
+    for i in range(0, len(rows), per):
+        chunk = rows[i : i + per]
+        out.append((template.format(", ".join([group] * len(chunk))),
+                    [v for row in chunk for v in row]))
+    return out
+
+
 def _dump_or_none(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
@@ -99,8 +114,8 @@ class Store(ABC):
         """Release the connection."""
 
     @abstractmethod
-    async def _run(self, stmts: Iterable[Stmt]) -> list[int]:
-        """Run statements in one transaction; the affected row count of each."""
+    async def _run(self, stmts: Iterable[Stmt]) -> list[list[Row]]:
+        """Run statements in one transaction; the rows each returned (RETURNING)."""
 
     @abstractmethod
     async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
@@ -109,18 +124,26 @@ class Store(ABC):
     async def write_batch(
         self, events: Sequence[Event], devices: Iterable[DeviceRow], seqs: Iterable[Row], now: float
     ) -> list[Event]:
-        """Store one ingest batch atomically; return the events that were new."""
+        """Store one ingest batch atomically; return the events that were new.
+
+        Multi-row statements (one per chunk) keep the per-message cost in the database
+        engine; RETURNING tells which events were new without a second query."""
         stmts: list[Stmt] = [(UPSERT_DEVICE, d.params()) for d in devices]
-        n_dev = len(stmts)
-        sql = ("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-               "ON CONFLICT (device_id, event_id) DO NOTHING")
-        stmts += [(sql, (e.device_id, e.event_id, e.boot_id, e.seq, e.ts, e.category, e.type,
-                         json.dumps(e.data), now)) for e in events]
-        seq_sql = "INSERT INTO seqs VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-        stmts += [(seq_sql, s) for s in seqs]
-        counts = await self._run(stmts)
-        flags = counts[n_dev : n_dev + len(events)]
-        return [e for e, c in zip(events, flags, strict=True) if c > 0]
+        n_before = len(stmts)
+        rows = [(e.device_id, e.event_id, e.boot_id, e.seq, e.ts, e.category, e.type,
+                 json.dumps(e.data), now) for e in events]
+        stmts += _multirow("INSERT INTO events VALUES {} ON CONFLICT (device_id, event_id) "
+                           "DO NOTHING RETURNING device_id, event_id", rows, 9)
+        n_events = len(stmts)
+        stmts += _multirow("INSERT INTO seqs VALUES {} ON CONFLICT DO NOTHING", list(seqs), 3)
+        results = await self._run(stmts)
+        new = {(r[0], r[1]) for part in results[n_before:n_events] for r in part}
+        out = []
+        for e in events:  # a key repeated inside one batch is new once
+            if (e.device_id, e.event_id) in new:
+                new.discard((e.device_id, e.event_id))
+                out.append(e)
+        return out
 
     async def devices(self) -> list[DeviceRow]:
         """Every device ever seen."""
@@ -168,8 +191,9 @@ class Store(ABC):
 
     async def set_command_result(self, cmd_id: str, status: str, detail: str, at: float) -> bool:
         """Record a device's answer; False when the command is not ours."""
-        sql = "UPDATE commands SET status = ?, detail = ?, result_at = ? WHERE cmd_id = ?"
-        return (await self._run([(sql, (status, detail, at, cmd_id))]))[0] > 0
+        sql = ("UPDATE commands SET status = ?, detail = ?, result_at = ? WHERE cmd_id = ? "
+               "RETURNING cmd_id")
+        return bool((await self._run([(sql, (status, detail, at, cmd_id))]))[0])
 
     async def commands(self, device_id: str | None = None, limit: int = 50) -> list[Row]:
         """Newest commands: (cmd_id, device_id, name, args, issued_at, by, status, detail)."""
@@ -257,19 +281,19 @@ class SqliteStore(Store):
             self._db = None
         self._pool.shutdown(wait=False)
 
-    def _run_sync(self, stmts: Iterable[Stmt]) -> list[int]:
+    def _run_sync(self, stmts: Iterable[Stmt]) -> list[list[Row]]:
         assert self._db is not None
         db = self._db
         db.execute("BEGIN")
         try:
-            counts = [db.execute(sql, args).rowcount for sql, args in stmts]
+            counts = [db.execute(sql, args).fetchall() for sql, args in stmts]
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         return counts
 
-    async def _run(self, stmts: Iterable[Stmt]) -> list[int]:
+    async def _run(self, stmts: Iterable[Stmt]) -> list[list[Row]]:
         return await self._call(self._run_sync, list(stmts))
 
     def _fetch_sync(self, sql: str, args: Sequence[Any]) -> list[Row]:

@@ -20,12 +20,6 @@ def to_pg(sql: str) -> str:
     return _MARK.sub(lambda _m: f"${next(counter)}", sql)
 
 
-def _count(status: str) -> int:
-    """Rows affected from an asyncpg status string such as ``INSERT 0 1``."""
-    tail = status.rsplit(" ", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
-
-
 class PostgresStore(Store):
     """asyncpg pool; the same queries as SQLite with ``$n`` placeholders."""
 
@@ -50,9 +44,9 @@ class PostgresStore(Store):
             await self._pool.close()
             self._pool = None
 
-    async def _run(self, stmts: Iterable[Stmt]) -> list[int]:
+    async def _run(self, stmts: Iterable[Stmt]) -> list[list[Row]]:
         async with self._pool.acquire() as conn, conn.transaction():
-            return [_count(await conn.execute(to_pg(sql), *args)) for sql, args in stmts]
+            return [[tuple(r) for r in await conn.fetch(to_pg(sql), *args)] for sql, args in stmts]
 
     async def _fetch(self, sql: str, args: Sequence[Any] = ()) -> list[Row]:
         async with self._pool.acquire() as conn:
