@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from aiohttp import web
 
-from roomctl.core.errors import DeviceError
+from roomctl.core.errors import (
+    AuthenticationFailed,
+    CommandRejected,
+    DeviceError,
+    NotReady,
+    Unavailable,
+)
 from roomctl.http.auth import require_session
 from roomctl.http.keys import CONFIG, ROLES, ROOM, SESSION
 from roomctl.http.middleware import json_body
@@ -15,6 +23,7 @@ from roomctl.qr import qr_svg
 from roomctl.roles import Role
 from roomctl.sessions import COOKIE_NAME, Session
 
+logger = logging.getLogger(__name__)
 API = RouteTable()
 P, T, C, D, ANY = Role.PARTICIPANT, Role.PRESENTER, Role.CARETAKER, Role.DISPLAY, Role.PUBLIC
 
@@ -196,16 +205,45 @@ async def handle_post_message(request: web.Request) -> web.Response:
     summary="Send a command to a device", body=DEVICE_COMMAND, tags=("devices",),
 )  # fmt: skip
 async def handle_post_device_command(request: web.Request) -> web.Response:
+    """Run the command; answer 202 when the device makes it wait (a warm-up lockout, say)."""
     data = await json_body(request, DEVICE_COMMAND)
     room = request.app[ROOM]
     device_id = request.match_info["device_id"]
     if device_id not in room.devices:
         raise web.HTTPNotFound(reason="unknown_device")
-    try:
-        await room.device_command(device_id, data["name"], **data.get("args", {}))
-    except DeviceError as err:
-        return web.json_response({"error": type(err).__name__, "message": str(err)}, status=409)
-    return web.json_response({"ok": True, "device": room.devices[device_id].snapshot()})
+    task = asyncio.ensure_future(
+        room.device_command(device_id, data["name"], **data.get("args", {}))
+    )
+    PENDING.add(task)
+    task.add_done_callback(_finished)
+    done, _ = await asyncio.wait({task}, timeout=COMMAND_WAIT_S)
+    snapshot = room.devices[device_id].snapshot()
+    if not done:
+        return web.json_response({"ok": True, "queued": True, "device": snapshot}, status=202)
+    err = task.exception()
+    if err is None:
+        return web.json_response({"ok": True, "device": snapshot})
+    if not isinstance(err, DeviceError):
+        raise err
+    status = next((c for cls, c in DEVICE_ERROR_STATUS.items() if isinstance(err, cls)), 409)
+    body = {"error": type(err).__name__, "message": str(err), "device": snapshot}
+    return web.json_response(body, status=status)
+
+
+COMMAND_WAIT_S = 3.0
+PENDING: set[asyncio.Future[None]] = set()  # commands still running after their reply
+DEVICE_ERROR_STATUS: dict[type[DeviceError], int] = {
+    CommandRejected: 400,
+    NotReady: 409,
+    AuthenticationFailed: 502,
+    Unavailable: 503,
+}
+
+
+def _finished(task: asyncio.Future[None]) -> None:
+    PENDING.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.info("device command failed after its reply: %s", task.exception())
 
 
 @API.route(
