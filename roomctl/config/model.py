@@ -152,7 +152,7 @@ class EnvironmentConfig:
     """Room air quality thresholds."""
 
     co2_threshold_ppm: int = 1000
-    co2_sustain_min: int = 5
+    co2_sustain_min: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,10 @@ function showRoom(room) {
   } else {
     banner.hidden = true;
   }
-  const env = room.environment;
-  $("environment").textContent = env && env.co2_ppm ? t("display.co2", { ppm: Math.round(env.co2_ppm) }) : "";
+  const co2 = room.environment?.readings?.co2_ppm;
+  const env = $("environment");
+  env.textContent = co2 ? t("display.co2", { ppm: Math.round(co2) }) : "";
+  env.dataset.high = room.environment?.co2_high ? "1" : "0";
   const main = Object.values(room.devices || {}).find((d) => d.role === "main_display");
   $("device-status").textContent = main?.lockout?.reason ? t(`device.lockout.${main.lockout.reason}`, { seconds: Math.round(main.lockout.seconds_left) }) : "";
   document.dispatchEvent(new CustomEvent("roomctl:room", { detail: room }));
