@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import ifaddr
 from zeroconf import InterfaceChoice, IPVersion, ServiceInfo
-from zeroconf.asyncio import AsyncZeroconf
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from roomctl.config.model import Config
 from roomctl.core.bus import Subscription
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 COALESCE_S = 0.5  # tests patch these down
 ADDRESS_POLL_S = 10.0
+CONFLICT_CHECK_MS = 500
 
 
 def _is_ip(text: str) -> bool:
@@ -110,8 +111,8 @@ class Advertiser:
 
     def _build_infos(self, addresses: list[str]) -> list[ServiceInfo]:
         web = records.endpoint(self.config)
-        label = records.instance_name(self.config)
-        room_name = self._room_name or f"{label}.{records.ROOM_TYPE}"
+        room_name = self._room_name or f"{records.instance_name(self.config)}.{records.ROOM_TYPE}"
+        label = room_name.removesuffix("." + records.ROOM_TYPE)
         return [
             self._info(records.ROOM_TYPE, room_name, self.txt(), addresses),
             self._info(web.service_type, f"{label}.{web.service_type}",
@@ -132,12 +133,33 @@ class Advertiser:
             return
         interfaces = addresses if self.config.mdns.interfaces else InterfaceChoice.All
         self._zc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+        if not self._room_name:
+            self._room_name = await self._unique_name()
         self._infos = self._build_infos(addresses)
         for info in self._infos:
             await self._zc.async_register_service(info, allow_name_change=True)
         self._room_name = self._infos[0].name
         logger.info("advertising %s as %s on %s", self._room_name,
                     records.hostname(self.config), ", ".join(addresses) or "no address")
+
+    async def _unique_name(self) -> str:
+        """Our instance name, suffixed with the room id when another room already holds it.
+
+        python-zeroconf renames only on a conflict already in its cache, and a freshly started
+        responder has an empty cache, so ask the segment first.
+        """
+        assert self._zc is not None
+        label = records.instance_name(self.config)
+        name = f"{label}.{records.ROOM_TYPE}"
+        other = AsyncServiceInfo(records.ROOM_TYPE, name)
+        if not await other.async_request(self._zc.zeroconf, CONFLICT_CHECK_MS):
+            return name
+        if records.decode_txt(other.properties).get("room") == self.config.room.id:
+            return name  # our own records, still cached by the segment after a restart
+        suffix = f" ({self.config.room.id})"
+        cut = label.encode()[: records.MAX_INSTANCE_BYTES - len(suffix.encode())]
+        logger.warning("another room is advertised as %r; using %r", label, label + suffix)
+        return f"{cut.decode('utf-8', 'ignore')}{suffix}.{records.ROOM_TYPE}"
 
     async def _close(self) -> None:
         zc, self._zc = self._zc, None

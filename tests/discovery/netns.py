@@ -20,13 +20,35 @@ from typing import Any
 
 import pytest
 
-from tests.support.real import IN_CI, require_binary
+from tests.support.real import IN_CI, require_binary, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SETUP = (
-    "ip link set lo up && ip link set lo multicast on && "
-    "ip route add 224.0.0.0/4 dev lo && echo ready && exec sleep 3600"
+    "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && "
+    # avahi-daemon's pid file and socket are fixed paths: give this namespace its own
+    "mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon && "
+    "echo ready && exec sleep 3600"
 )
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/><allow own="*"/><allow send_destination="*"/><allow receive_sender="*"/>
+  </policy>
+</busconfig>
+"""
+AVAHI_CONF = """[server]
+use-ipv4=yes
+use-ipv6=no
+allow-interfaces=lo
+host-name=avahi-peer
+[publish]
+publish-hinfo=no
+publish-workstation=no
+"""
 
 
 class Netns:
@@ -41,24 +63,46 @@ class Netns:
         require_binary("unshare")
         require_binary("nsenter")
         self.holder = subprocess.Popen(
-            ["unshare", "-n", "--", "bash", "-c", SETUP], stdout=subprocess.PIPE, text=True
+            ["unshare", "-n", "-m", "--", "bash", "-c", SETUP], stdout=subprocess.PIPE, text=True
         )
         assert self.holder.stdout is not None
         if self.holder.stdout.readline().strip() != "ready":
             raise AssertionError("could not set up the network namespace")
         self.children: list[subprocess.Popen[str]] = []
+        self.env: dict[str, str] = {}
+
+    def start_avahi(self, workdir: Path) -> dict[str, str]:
+        """A private D-Bus and avahi-daemon inside the namespace; returns the env to reach them."""
+        require_binary("dbus-daemon")
+        require_binary("avahi-daemon")
+        socket = workdir / "bus.sock"
+        (workdir / "bus.conf").write_text(BUS_CONF.format(socket=socket))
+        (workdir / "avahi.conf").write_text(AVAHI_CONF)
+        self.popen(["dbus-daemon", f"--config-file={workdir / 'bus.conf'}", "--nofork",
+                    "--nopidfile"], stderr=subprocess.DEVNULL)
+        wait_for(socket.exists, 10, "the private D-Bus socket")
+        self.env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={socket}"}
+        avahi = self.popen(["avahi-daemon", "-f", str(workdir / "avahi.conf"), "--no-drop-root",
+                            "--no-chroot", "--no-rlimits"], env=self.env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        lines = Lines(avahi)
+        lines.wait_text("Server startup complete", what="avahi-daemon to start")
+        return self.env
 
     def argv(self, args: Sequence[str]) -> list[str]:
         """``args`` prefixed to run inside the namespace."""
-        return ["nsenter", f"--net=/proc/{self.holder.pid}/ns/net", "--", *args]
+        pid = self.holder.pid
+        ns = f"/proc/{pid}/ns"
+        return ["nsenter", f"--net={ns}/net", f"--mount={ns}/mnt", f"--wd={ROOT}", "--", *args]
 
     def run(self, args: Sequence[str], timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
         """Run a command inside the namespace to completion."""
         return subprocess.run(self.argv(args), capture_output=True, text=True, timeout=timeout,
-                              cwd=ROOT, check=False)
+                              cwd=ROOT, check=False, env=self.env or None)
 
     def popen(self, args: Sequence[str], **kw: Any) -> subprocess.Popen[str]:
         """Start a long-running command inside the namespace; stopped by ``close()``."""
+        kw.setdefault("env", self.env or None)
         proc = subprocess.Popen(self.argv(args), cwd=ROOT, text=True, **kw)
         self.children.append(proc)
         return proc
@@ -94,6 +138,19 @@ class Lines:
     def _pump(self, stream: Any) -> None:
         for line in stream:
             self._queue.put(line.rstrip("\n"))
+
+    def wait_text(self, text: str, timeout: float = 15.0, what: str = "") -> str:
+        """The first line (after those already consumed) containing ``text``."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"timed out waiting for {what or text}; saw {self.seen[-10:]}")
 
     def wait_json(self, predicate: Any, timeout: float = 15.0, what: str = "") -> dict[str, Any]:
         """The first JSON line (after those already consumed) for which ``predicate`` is true."""

@@ -52,7 +52,7 @@ def test_discover_resolves_room_with_txt(netns: Netns) -> None:
     start_appliance(netns, web={"tls_cert": "/c.pem", "tls_key": "/k.pem", "tls_port": 8443},
                     mqtt={"device_id": "rc-00ff"}, mdns={"interfaces": ["127.0.0.1"],
                                                          "hostname": "physics-a101"})
-    result = discover(netns, "--json", "--timeout", "1.5")
+    result = discover(netns, "--json", "--timeout", "3")
     assert result.returncode == 0, result.stderr
     (room,) = json.loads(result.stdout)
     assert room["service"] == SERVICE
@@ -66,7 +66,7 @@ def test_discover_resolves_room_with_txt(netns: Netns) -> None:
 
 def test_discover_table_and_web_service(netns: Netns) -> None:
     start_appliance(netns)
-    table = discover(netns, "--timeout", "1.5")
+    table = discover(netns, "--timeout", "3")
     assert "A101 Physics  A101  idle   Kallio  http://a101.local:8080/" in table.stdout
     require_binary("dig")
     web = netns.run(["dig", "-p", "5353", "@127.0.0.1", "+short", "+time=2", "+tries=2",
@@ -125,6 +125,21 @@ def test_address_change_is_reannounced(netns: Netns) -> None:
 def test_two_rooms_with_one_name_both_stay_visible(netns: Netns) -> None:
     start_appliance(netns)
     start_appliance(netns, room={"id": "A102", "name": "A101 Physics"})
-    rooms = json.loads(discover(netns, "--json", "--timeout", "2").stdout)
+    rooms = json.loads(discover(netns, "--json", "--timeout", "3").stdout)
     assert sorted(r["txt"]["room"] for r in rooms) == ["A101", "A102"]
-    assert len({r["service"] for r in rooms}) == 2
+    renamed = SERVICE.replace("A101 Physics.", "A101 Physics (A102).")
+    assert sorted(r["service"] for r in rooms) == sorted([SERVICE, renamed])
+
+
+def test_avahi_browse_with_its_own_daemon_resolves_the_room(netns: Netns, tmp_path: Any) -> None:
+    require_binary("avahi-browse")
+    env = netns.start_avahi(tmp_path)
+    start_appliance(netns)
+    found = netns.run(["avahi-browse", "--resolve", "--parsable", "--terminate",
+                       "--no-db-lookup", "_roomctl._tcp"], timeout=20)
+    resolved = [line.split(";") for line in found.stdout.splitlines() if line.startswith("=")]
+    assert resolved, found.stdout + found.stderr
+    fields = resolved[0]
+    assert fields[3] == "A101\\032Physics" and fields[6:9] == ["a101.local", "127.0.0.1", "8080"]
+    assert '"state=idle"' in fields[9] and '"room=A101"' in fields[9]
+    assert env["DBUS_SYSTEM_BUS_ADDRESS"].startswith("unix:path=")
