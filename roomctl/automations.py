@@ -185,6 +185,7 @@ class Automations:
         elif self._idle_since is None:
             self._idle_since = now
         if last is not None and any(self._crossed(rules, last, now)):
+            await self._end_of_day_scene()
             return await self._switch_off("schedule")
         if self._idle_due(rules, now):
             self._idle_done = True
@@ -220,6 +221,16 @@ class Automations:
                     day, dt.time(off.minute // 60, off.minute % 60), start.tzinfo
                 )
                 yield at.weekday() in off.weekdays and start < at <= end
+
+    async def _end_of_day_scene(self) -> None:
+        """Run the ``end_of_day`` scene (if configured) before the display goes off."""
+        if "end_of_day" not in self.room.config.scenes or "run_scene" not in self.room.hooks:
+            return
+        try:
+            await self.room.run_scene("end_of_day")
+            self.actions.append("scene:end_of_day")
+        except Exception:
+            logger.exception("the end_of_day scene failed")
 
     async def _switch_off(self, reason: str) -> str | None:
         display = self.room.main_display()

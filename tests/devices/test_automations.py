@@ -136,3 +136,20 @@ def test_weekday_parsing_and_disabled_idle() -> None:
     rules = effective_rules(Room(config, EventBus(), WarningsRegistry()))
     assert rules.idle_min == 0 and rules.off_times == ()
     assert replace(rules, idle_min=1).idle_min == 1
+
+
+async def test_daily_off_runs_the_end_of_day_scene_first(room: Room) -> None:
+    from roomctl.scenes import Scenes
+
+    steps = ({"device": "main_display", "command": "blank", "on": True},)
+    room.config = replace(room.config, scenes={"end_of_day": steps})
+    scenes = Scenes(room)
+    await scenes.start()
+    clock = Clock(at("17:59"))
+    auto = Automations(room.config, room, clock=clock)
+    assert await auto.tick() is None
+    clock.now = at("18:00")
+    assert await auto.tick() == "schedule"
+    assert auto.actions[-2:] == ["scene:end_of_day", "schedule"]
+    assert room.state.extra["emulator"].model.video_mute
+    await scenes.stop()
