@@ -29,6 +29,8 @@ from typing import Any
 
 import aiohttp
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from roomctl.central.config import BrokerConfig, CentralConfig, StoreConfig
 from roomctl.central.ids import ulid
@@ -91,6 +93,39 @@ async def _wait(pred: Any, timeout: float) -> float:
     return time.monotonic()
 
 
+def bare_paho_backlog(broker: Mosquitto, n: int) -> float:
+    """Drain rate of a paho QoS 1 consumer that does nothing: the ceiling of any paho ingest."""
+    def client() -> tuple[mqtt.Client, threading.Event]:
+        done, count = threading.Event(), [0]
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-bare",
+                        protocol=mqtt.MQTTv5)
+
+        def on_message(_c: Any, _u: Any, _m: Any) -> None:
+            count[0] += 1
+            if count[0] >= n:
+                done.set()
+
+        c.on_message = on_message
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        c.connect(broker.host, broker.port, clean_start=False, properties=props)
+        return c, done
+
+    c, _ = client()
+    c.subscribe("roomctl/v1/dev/+/evt/#", 1)
+    c.loop(1)
+    c.disconnect()
+    _publish(broker, _events(n))
+    c, done = client()
+    t0 = time.monotonic()
+    c.loop_start()
+    done.wait(120)
+    rate = n / (time.monotonic() - t0)
+    c.disconnect()
+    c.loop_stop()
+    return rate
+
+
 async def ingest(n: int, work: Path) -> dict[str, float]:
     """Live and backlog ingest rates of the dashboard and of mosquitto_sub."""
     broker = Mosquitto(work / "b1", extra=BROKER_EXTRA).start()
@@ -127,6 +162,7 @@ async def ingest(n: int, work: Path) -> dict[str, float]:
         out["backlog_dashboard"] = n / (t_dash - t0)
         out["backlog_mosquitto_sub"] = n / (done_sub[0] - t0)
         await svc.stop()
+        out["backlog_bare_paho"] = await asyncio.to_thread(bare_paho_backlog, broker, n)
     finally:
         broker.stop()
     return out

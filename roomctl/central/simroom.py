@@ -151,7 +151,7 @@ class SimRoom:
             status = "duplicate"
         elif name == "projector.power":
             out = self.set_power(now, bool((body.get("args") or {}).get("on")), "cmd")
-        elif name == "cast.stop":
+        elif name == "room.stop_all_shares":
             out = self.stop_cast(now)
         elif name != "display.message":
             status = "rejected"

@@ -15,7 +15,8 @@ from roomctl.central.auth import allowed
 from roomctl.central.fleet import STATUSES, Alert, Fleet
 from roomctl.central.i18n import LANGUAGES, translate
 
-CMD_STATUSES = ("sent", "ok", "rejected", "expired", "duplicate", "error", "noanswer")
+CMD_STATUSES = ("sent", "ok", "rejected", "expired", "duplicate", "error", "unsupported",
+                "noanswer")
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,9 @@ def table(ctx: Ctx, heads: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def cmd_status(status: str, issued: float, expiry_s: int, now: float) -> str:
+    """A command's shown status: the device's answer, or "noanswer" once it expired unanswered."""
+    if status not in CMD_STATUSES:
+        return "error"
     return "noanswer" if status == "sent" and now > issued + expiry_s else status
 
 

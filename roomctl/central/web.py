@@ -184,7 +184,7 @@ def _command_for(action: str, form: Any) -> tuple[str, dict[str, Any]]:
     table: dict[str, tuple[str, dict[str, Any]]] = {
         "power_off": ("projector.power", {"on": False}),
         "power_on": ("projector.power", {"on": True}),
-        "stop_shares": ("cast.stop", {}),
+        "stop_shares": ("room.stop_all_shares", {}),
         "message": ("display.message", {"text": text, "seconds": 60}),
     }
     if action not in table or (action == "message" and not text):
