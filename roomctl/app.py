@@ -47,7 +47,9 @@ def _automations(app: Appliance, room: Room) -> Service:
 def _scenes(app: Appliance, room: Room) -> Service:
     from roomctl.scenes import Scenes
 
-    return Scenes(room)
+    scenes = Scenes(room)
+    room.add_snapshot_part("scenes", scenes.names)
+    return scenes
 
 
 def _environment(app: Appliance, room: Room) -> Service:

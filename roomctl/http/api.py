@@ -255,11 +255,8 @@ async def handle_get_status(request: web.Request) -> web.Response:
 
 @API.route("POST", "/api/v1/scenes/{name}", T, C, summary="Run a scene", tags=("devices",))
 async def handle_post_scene(request: web.Request) -> web.Response:
-    result = await request.app[ROOM].run_scene(request.match_info["name"])
-    return web.json_response({"ok": True, "result": result}, dumps=_dumps)
-
-
-def _dumps(value: Any) -> str:
-    import json
-
-    return json.dumps(value, default=lambda o: getattr(o, "__dict__", str(o)))
+    name = request.match_info["name"]
+    if name not in request.app[CONFIG].scenes:
+        raise web.HTTPNotFound(reason="unknown_scene")
+    result = await request.app[ROOM].run_scene(name)
+    return web.json_response({"ok": True, "result": result})

@@ -87,3 +87,23 @@ async def test_students_cannot_touch_devices_and_bad_commands_are_400(setup: Any
     assert (
         await client.post("/api/v1/devices/nope/commands", json={"name": "power"})
     ).status == 404
+
+
+async def test_teacher_runs_a_scene_and_a_failed_step_does_not_stop_the_rest(
+    aiohttp_client: Any,
+) -> None:
+    from roomctl.scenes import Scenes
+
+    scenes = {"lesson": [{"device": "missing", "command": "power", "on": True}, {"wait_s": 0}]}
+    room = Room(parse_config(room_config(scenes=scenes)), EventBus(), WarningsRegistry())
+    runner = Scenes(room)
+    await runner.start()
+    client = await aiohttp_client(make_app(room))
+    await join(client, room, "Teacher")
+    await client.post("/api/v1/presenter", json={"pin": TEACHER_PIN})
+    resp = await client.post("/api/v1/scenes/lesson", json={})
+    assert resp.status == 200
+    steps = (await resp.json())["result"]["steps"]
+    assert [s["ok"] for s in steps] == [False, True]
+    assert (await client.post("/api/v1/scenes/nope", json={})).status == 404
+    await runner.stop()

@@ -19,6 +19,21 @@ async function act(id, path, body = {}) {
   }
 }
 
+function sceneLabel(name) {
+  const key = `scene.${name}`;
+  const text = t(key);
+  return text === key ? name : text;
+}
+
+let shownScenes = "";
+function renderScenes(names) {
+  if (names.join() === shownScenes) return;
+  shownScenes = names.join();
+  $("scenes-card").hidden = names.length === 0;
+  $("scenes").replaceChildren(...names.map((name) => el("button", { type: "button", "data-scene": name,
+    onclick: () => act("scene", `/api/v1/scenes/${encodeURIComponent(name)}`), text: sceneLabel(name) })));
+}
+
 if (!isPresenter) {
   $("pin-card").hidden = false;
   $("pin").focus();
@@ -60,6 +75,7 @@ if (!isPresenter) {
       $("lock").setAttribute("aria-pressed", String(locked));
       $("lock").textContent = locked ? t("control.unlock") : t("control.lock");
       renderDevices($("devices"), room.devices, $("device-message"));
+      renderScenes(room.scenes || []);
       if (msg.participants) {
         $("people-count").textContent = `(${msg.participants.length})`;
         $("people").replaceChildren(...msg.participants.map((p) =>
