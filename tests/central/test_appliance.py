@@ -1,0 +1,63 @@
+"""The dashboard against a real appliance process (``python -m roomctl run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from roomctl.central.service import CentralService
+from roomctl.central.web import cfg_body
+from tests.central.test_topology import dashboard
+from tests.support.real import async_wait_for, free_port
+
+DEV = "rc-0000ce01"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def appliance_config(folder: Path, broker_url: str) -> Path:
+    """A loopback-only appliance config with fast telemetry timings."""
+    path = folder / "roomctl.toml"
+    path.write_text(
+        f'state_dir = "{folder / "state"}"\n[room]\nid = "ce01"\n'
+        f"[web]\nport = {free_port()}\ntls_port = {free_port()}\n[mdns]\nenabled = false\n"
+        f'[mqtt]\nurl = "{broker_url}"\ndevice_id = "{DEV}"\n'
+        "keepalive_s = 5\nwill_delay_s = 1\nreconnect_jitter_s = 0\nreconnect_max_s = 1\n")
+    return path
+
+
+async def _result(svc: CentralService, cmd_id: str) -> str:
+    return next((c[6] for c in await svc.store.commands(DEV) if c[0] == cmd_id), "")
+
+
+async def test_command_and_cfg_round_trip_to_a_real_appliance(mosquitto: Any, tmp_path: Path
+                                                              ) -> None:
+    config = appliance_config(tmp_path, mosquitto.url)
+    log = (tmp_path / "appliance.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "roomctl", "run", "--config", str(config), cwd=ROOT, stdout=log,
+        stderr=log)
+    try:
+        async with dashboard(mosquitto, tmp_path, (DEV,)) as svc:
+            await async_wait_for(lambda: (svc.fleet.devices.get(DEV) and
+                                          svc.fleet.devices[DEV].state), 30, "appliance state")
+            assert svc.fleet.status(DEV, time.time()) != "offline"
+            ids = await svc.command([DEV], "display.message", {"text": "Hei", "seconds": 5}, "t")
+
+            async def answered() -> bool:
+                return await _result(svc, ids[0]) not in ("", "sent")
+
+            await async_wait_for(answered, 15, "cmd_result from the appliance")
+            assert await _result(svc, ids[0]) == "ok"
+            version = await svc.push_cfg([DEV], cfg_body(svc.fleet.cfg), "test:ivo")
+            await async_wait_for(lambda: (svc.fleet.devices[DEV].state or {}).get(
+                "cfg_version") == version, 20, "cfg_version reported in state")
+            assert svc.stats["events_new"] >= 1  # at least system.boot from the outbox
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        await asyncio.wait_for(proc.wait(), 15)
+        log.close()
