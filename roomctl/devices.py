@@ -8,6 +8,7 @@ Every driver accepts the common keys ``type``, ``id``, ``role``, ``name``, ``inp
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib
 import logging
@@ -181,7 +182,9 @@ class DeviceManager:
 
     def build(self) -> None:
         """Build coordinators for every device that can run; warn about the others."""
-        entries, problems = build_entries(self.config.devices, self.file)
+        self._apply(*build_entries(self.config.devices, self.file))
+
+    def _apply(self, entries: dict[str, _Entry], problems: dict[int, DeviceDisabled]) -> None:
         for index, err in problems.items():
             self._disable(f"devices[{index}]", err)
         for dev_id, entry in entries.items():
@@ -196,7 +199,8 @@ class DeviceManager:
     async def start(self) -> None:
         """Build (once), attach every coordinator to the room and start polling."""
         if not self.coordinators and not self.disabled:
-            self.build()
+            # drivers read firmware profiles from disk: do that off the event loop
+            self._apply(*await asyncio.to_thread(build_entries, self.config.devices, self.file))
         for coord in self.coordinators.values():
             self.room.add_device(coord)
             await coord.start()
