@@ -26,6 +26,7 @@ from roomctl.core.warnings import WarningsRegistry
 from roomctl.http.app import make_app
 from roomctl.room import Room
 from roomctl.statedir import StateDir
+from roomctl.telemetry.ids import load_or_create_device_id
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,10 @@ class Appliance:
         state.ensure()
         self.room = Room(self.config, self.bus, self.warnings, secret=state.room_secret())
         self.room.state.extra["state_dir"] = str(state.path)
+        # one identity for MQTT, mDNS and the dashboard: <state>/device_id (see firstboot)
+        self.room.state.extra["device_id"] = load_or_create_device_id(
+            state.path / "telemetry", self.config.mqtt.device_id
+        )
         await self.room.start()
         self.services.append(self.room)
         for name, builder in SERVICES:

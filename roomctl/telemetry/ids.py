@@ -42,8 +42,8 @@ def new_boot_id() -> str:
 
 
 def new_device_id() -> str:
-    """A fresh ``rc-<8 hex>`` device id."""
-    return f"rc-{secrets.token_hex(4)}"
+    """A fresh ``rc-<12 hex>`` device id (the same shape ``roomctl firstboot`` writes)."""
+    return f"rc-{secrets.token_hex(6)}"
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -56,25 +56,38 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def load_or_create_device_id(folder: Path, configured: str = "") -> str:
-    """The configured device id, else the one stored in ``folder``, else a new stored one."""
+    """The configured device id, else the appliance's ``<state>/device_id`` (written by
+    ``roomctl firstboot``), else an older ``identity.json`` in ``folder``, else a new one
+    stored in ``<state>/device_id`` so every part of the appliance uses the same id."""
     if configured:
         return configured
-    path = folder / "identity.json"
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))["device_id"]
-        except (ValueError, KeyError, TypeError, OSError) as err:
-            raise ConfigError(
-                [ConfigIssue("mqtt.device_id", f"unreadable: {err}", str(path))]
-            ) from None
-        if isinstance(stored, str) and DEVICE_ID.match(stored):
-            return stored
-        raise ConfigError([ConfigIssue("mqtt.device_id", "stored id is malformed", str(path))])
-    folder.mkdir(parents=True, exist_ok=True)
+    shared = folder.parent / "device_id"
+    for path, read in ((shared, _read_plain), (folder / "identity.json", _read_json)):
+        if path.exists():
+            try:
+                stored = read(path)
+            except (ValueError, KeyError, TypeError, OSError) as err:
+                issue = ConfigIssue("mqtt.device_id", f"unreadable: {err}", str(path))
+                raise ConfigError([issue]) from None
+            if DEVICE_ID.match(stored):
+                return stored
+            raise ConfigError([ConfigIssue("mqtt.device_id", "stored id is malformed", str(path))])
+    shared.parent.mkdir(parents=True, exist_ok=True)
     device_id = new_device_id()
-    _atomic_write(path, json.dumps({"device_id": device_id}) + "\n")
-    logger.info("generated telemetry device id %s", device_id)
+    _atomic_write(shared, device_id + "\n")
+    logger.info("generated device id %s", device_id)
     return device_id
+
+
+def _read_plain(path: Path) -> str:
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _read_json(path: Path) -> str:
+    value = json.loads(path.read_text(encoding="utf-8"))["device_id"]
+    if not isinstance(value, str):
+        raise TypeError("device_id is not a string")
+    return value
 
 
 class ConnectCounter:
