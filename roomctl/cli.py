@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from roomctl.core.logs import setup_logging
+
 COMMAND_MODULES = (
     "roomctl.commands",  # run, demo, check-config, config, hash-password, certs
     "roomctl.emulators.cli",  # emulate
@@ -43,11 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
