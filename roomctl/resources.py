@@ -6,7 +6,7 @@ source checkout (editable install, tests) they are the top-level folders beside 
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from functools import cache
 from pathlib import Path
 
@@ -17,10 +17,11 @@ def _locate(package: str, folder: str) -> Path:
     source = _SOURCE_ROOT / folder
     if (source / ".roomctl-data").exists():
         return source
-    try:
-        return Path(str(importlib.resources.files(package)))
-    except ModuleNotFoundError:
+    # the data folders have no __init__.py: namespace packages, whose search path is the folder
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
         return source
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @cache
