@@ -131,8 +131,8 @@ async def test_session_time_is_bounded(standin: StandIn) -> None:
     room = make_room(str(STANDIN))
     service = Airplay(room.config, room)
     await service.start()
-    await service.enable(0.01)  # 0.6 s
-    await async_wait_for(lambda: service.running and standin.launches(), 10, "uxplay to start")
+    await service.enable(0.02)  # 1.2 s
+    await async_wait_for(standin.launches, 10, "uxplay to start")
     pid = standin.launches()[0]["pid"]
     await async_wait_for(lambda: not service.active and not alive(pid), 10, "the switch to end")
     assert room.snapshot()["airplay"]["until"] is None
