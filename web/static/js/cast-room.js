@@ -2,9 +2,10 @@
 import { $, t, el } from "./common.js";
 import { PRESETS, PREVIEW, newPeer, setRemote, addCandidate, limitSender, scaleFor } from "./webrtc.js";
 
-const options = window.roomctlCast || {}; // test hook: { preferCurrentTab, audio }
+// Test and benchmark hook: { preferCurrentTab, audio, source: async (kind) => MediaStream }.
+const options = window.roomctlCast || {};
 const state = { conn: null, socket: null, role: "", stream: null, shareId: "", status: "", kind: "screen",
-  preset: "slides", view: {}, peers: new Map(), ask: null, beat: null, pendingRequest: false };
+  preset: "slides", view: {}, peers: new Map(), ask: null, beat: null, requested: false, ended: new Set() };
 
 const canScreen = !!navigator.mediaDevices?.getDisplayMedia;
 const send = (msg) => state.conn?.send(msg);
@@ -35,6 +36,7 @@ function buttons() {
 }
 
 async function capture(kind) {
+  if (options.source) return options.source(kind);
   const preset = PRESETS[state.preset];
   if (kind === "camera") {
     return navigator.mediaDevices.getUserMedia({ audio: false,
@@ -57,14 +59,16 @@ async function start(kind) {
     track.contentHint = kind === "camera" ? "detail" : PRESETS[state.preset].hint;
     track.addEventListener("ended", () => stop(true));
   }
-  window.__castClickToRequest = performance.now();
+  state.requested = true;
   send({ type: "cast.request", kind, preset: state.preset, audio: state.stream.getAudioTracks().length > 0 });
   say(t(state.role === "presenter" ? "cast.starting" : "cast.asking"));
   buttons();
 }
 
 function stop(tell) {
-  if (tell && state.shareId) send({ type: "cast.withdraw" });
+  if (tell && (state.shareId || state.requested)) send({ type: "cast.withdraw" });
+  if (state.shareId) state.ended.add(state.shareId);
+  state.requested = false;
   for (const peer of state.peers.values()) peer.pc.close();
   state.peers.clear();
   state.stream?.getTracks().forEach((tr) => tr.stop());
@@ -112,7 +116,8 @@ const STATUS_TEXT = { pending: "cast.status.pending", live: "cast.status.live", 
   expired: "cast.status.expired", stopped: "cast.status.stopped", lost: "cast.status.lost", withdrawn: "cast.status.withdrawn" };
 
 async function onStatus(msg) {
-  if (state.shareId && msg.share_id !== state.shareId) return;
+  // a late status of an earlier share must not touch this one
+  if (state.ended.has(msg.share_id) || (state.shareId ? msg.share_id !== state.shareId : !state.requested)) return;
   state.shareId = msg.share_id;
   state.status = msg.status;
   say(t(STATUS_TEXT[msg.status] || "cast.status.stopped"));

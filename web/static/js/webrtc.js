@@ -3,7 +3,7 @@
 // Presets: Slides keep detail (full resolution, 15-30 fps), Video keeps motion (30-60 fps).
 // Bitrate caps keep four shares within a school Wi-Fi cell.
 export const PRESETS = {
-  slides: { hint: "detail", frameRate: { ideal: 15, max: 30 }, maxFramerate: 30, maxBitrate: 2_500_000, degradation: "maintain-resolution" },
+  slides: { hint: "detail", frameRate: { ideal: 30, max: 30 }, maxFramerate: 30, maxBitrate: 2_500_000, degradation: "maintain-resolution" },
   video: { hint: "motion", frameRate: { ideal: 30, max: 60 }, maxFramerate: 60, maxBitrate: 5_000_000, degradation: "maintain-framerate" },
 };
 // The teacher's preview of a request: small and cheap.
