@@ -13,13 +13,21 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import (
+    DNSText,
+    InterfaceChoice,
+    IPVersion,
+    RecordUpdate,
+    RecordUpdateListener,
+    ServiceStateChange,
+    Zeroconf,
+)
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
-from roomctl.discovery.records import ROOM_TYPE, decode_txt
+from roomctl.discovery.records import ROOM_TYPE, decode_txt, parse_txt_wire
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +97,28 @@ def found_room(info: AsyncServiceInfo) -> FoundRoom | None:
     return FoundRoom(info.name, info.server, info.port, addresses, decode_txt(info.properties))
 
 
+class _TxtListener(RecordUpdateListener):
+    """Every room TXT record received, including a value the cache still holds.
+
+    python-zeroconf's browser reports an update only for a record not already cached, so a
+    TXT that flips back (idle -> in_use -> idle within the old record's flush grace) would
+    be missed; the dashboard needs each flip.
+    """
+
+    def __init__(self, watcher: RoomWatcher) -> None:
+        super().__init__()
+        self.watcher = watcher
+
+    def async_update_records(self, zc: Zeroconf, now: float, records: list[RecordUpdate]
+                             ) -> None:
+        """Hand fresh room TXT records to the watcher."""
+        for update in records:
+            record = update.new
+            if (isinstance(record, DNSText) and not record.is_expired(now)
+                    and record.name.lower().endswith(ROOM_TYPE)):
+                self.watcher.txt_seen(record.name, record.text)
+
+
 class RoomWatcher:
     """Browses ``_roomctl._tcp`` until stopped; ``events`` queues the changes."""
 
@@ -101,6 +131,7 @@ class RoomWatcher:
         self.events: asyncio.Queue[RoomEvent] = asyncio.Queue()
         self.rooms: dict[str, FoundRoom] = {}
         self._task: asyncio.Task[None] | None = None
+        self._listener = _TxtListener(self)
 
     async def start(self) -> None:
         """Start browsing."""
@@ -108,12 +139,15 @@ class RoomWatcher:
             choice = self._interfaces or InterfaceChoice.All
             self._zc = AsyncZeroconf(interfaces=choice, ip_version=IPVersion.V4Only)
         self._task = asyncio.create_task(self._resolve_loop(), name="mdns-browse")
+        self._zc.zeroconf.async_add_listener(self._listener, None)
         self._browser = AsyncServiceBrowser(
             self._zc.zeroconf, ROOM_TYPE, handlers=[self._on_change]
         )
 
     async def stop(self) -> None:
         """Stop browsing and close what this watcher opened; idempotent."""
+        if self._zc is not None:
+            self._zc.zeroconf.async_remove_listener(self._listener)
         browser, self._browser = self._browser, None
         if browser is not None:
             await browser.async_cancel()
@@ -125,6 +159,14 @@ class RoomWatcher:
         zc, self._zc = self._zc, None
         if zc is not None and self._own_zc:
             await zc.async_close()
+
+    def txt_seen(self, name: str, raw: bytes) -> None:
+        """A TXT record for ``name`` arrived: report it when it changes a known room."""
+        room = self.rooms.get(name)
+        txt = parse_txt_wire(raw)
+        if room is not None and txt != room.txt:
+            self.rooms[name] = replace(room, txt=txt)
+            self.events.put_nowait(RoomEvent("updated", name, self.rooms[name]))
 
     def _on_change(self, zeroconf: Zeroconf, service_type: str, name: str,
                    state_change: ServiceStateChange) -> None:

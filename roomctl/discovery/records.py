@@ -102,3 +102,18 @@ def decode_txt(properties: Mapping[bytes, bytes | None]) -> dict[str, str]:
         k.decode("utf-8", "replace"): (v or b"").decode("utf-8", "replace")
         for k, v in properties.items()
     }
+
+
+def parse_txt_wire(data: bytes) -> dict[str, str]:
+    """A TXT record's RDATA (length-prefixed strings, RFC 6763 §6) as a dict; lenient."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(data):
+        length = data[i]
+        item = data[i + 1 : i + 1 + length]
+        i += 1 + length
+        key, _, value = item.partition(b"=")
+        text_key = key.decode("utf-8", "replace").lower()
+        if text_key and text_key not in out:  # §6.4: only the first of a repeated key counts
+            out[text_key] = value.decode("utf-8", "replace")
+    return out

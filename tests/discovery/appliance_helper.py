@@ -1,8 +1,8 @@
 """A minimal appliance for the mDNS tests: a real Room and a real Advertiser, driven over stdin.
 
 Run inside the test's network namespace as ``python -m tests.discovery.appliance_helper
-CONFIG_JSON``. Commands, one per line: ``participants N``, ``casting 0|1``, ``display ID``,
-``stop``. Prints JSON lines: ``{"ready": service_name}`` and ``{"stopped": true}``.
+CONFIG_JSON``. Commands, one per line: ``participants N``, ``clear``, ``casting 0|1``,
+``display ID``, ``stop``. Prints JSON lines: ``{"ready": service_name}`` and ``{"stopped": true}``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ async def main(raw: dict[str, Any]) -> None:
         if cmd == "participants":
             for i in range(int(arg)):
                 room.roster.upsert(Participant(f"sid{i}", f"Student {i}", Role.PARTICIPANT))
+            room.changed("participants")
+        elif cmd == "clear":
+            room.roster.clear()
             room.changed("participants")
         elif cmd == "casting":
             casting["active"] = arg == "1"

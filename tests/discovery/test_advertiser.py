@@ -90,6 +90,10 @@ def test_txt_changes_and_goodbye_seen_by_a_watcher(netns: Netns) -> None:
     send(appliance, "display proj1")
     send(appliance, "casting 1")
     watcher.wait_json(event("updated", state="casting", displays="1"), what="state casting")
+    send(appliance, "casting 0")
+    watcher.wait_json(event("updated", state="in_use"), what="back to in_use (a cached value)")
+    send(appliance, "clear")
+    watcher.wait_json(event("updated", state="idle"), what="back to idle")
     send(appliance, "stop")
     watcher.wait_json(lambda m: m["event"] == "removed" and m["service"] == SERVICE,
                       timeout=5, what="the goodbye")

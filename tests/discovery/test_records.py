@@ -53,6 +53,17 @@ def test_garbage_txt_decodes_without_raising(props: dict[bytes, bytes | None]) -
     assert room.url.startswith(("http://x.local", "https://x.local"))
 
 
+def test_txt_wire_format_parses_leniently() -> None:
+    wire = b"\x03v=1\x0astate=idle\x07STATE=x\x04flag\x00\x05tls=1"
+    assert records.parse_txt_wire(wire) == {"v": "1", "state": "idle", "flag": "", "tls": "1"}
+    assert records.parse_txt_wire(b"\x09short") == {"short": ""}
+
+
+@given(st.binary(max_size=300))
+def test_txt_wire_garbage_never_raises(data: bytes) -> None:
+    assert isinstance(records.parse_txt_wire(data), dict)
+
+
 def test_found_room_urls() -> None:
     room = FoundRoom("A._roomctl._tcp.local.", "a.local.", 443, ("10.0.0.5", "fd00::1"),
                      {"tls": "1", "path": "/"})
