@@ -76,13 +76,21 @@ class Simulator:
             self.send(room.device_id, [room.birth(now), room.state(now)])
         self._task = asyncio.create_task(self._run(), name="simulator")
 
-    async def stop(self, graceful: bool = True) -> None:
-        """Stop ticking; ``graceful`` publishes offline/shutdown before disconnecting."""
+    async def stop(self, graceful: bool = True, decommission: bool = False) -> None:
+        """Stop ticking; ``graceful`` publishes offline/shutdown before disconnecting;
+        ``decommission`` clears the rooms' retained topics instead (tests on a shared broker)."""
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        for room in self.rooms.values() if graceful else ():
-            self.send(room.device_id, [room.will("shutdown")])
+        last: list[mqtt.MQTTMessageInfo] = []
+        for room in self.rooms.values() if graceful or decommission else ():
+            if decommission:
+                last += self.send(room.device_id, [(room.topic(k), b"", True)
+                                                   for k in ("status", "state", "cfg")])
+            else:
+                last += self.send(room.device_id, [room.will("shutdown")])
+        # Let the goodbyes reach the broker before DISCONNECT (bounded: a dead link won't).
+        await asyncio.to_thread(_wait_published, last[-2000:])
         for client in {id(c): c for c in self._clients.values()}.values():
             client.disconnect()
             await asyncio.to_thread(client.loop_stop)
@@ -126,12 +134,13 @@ class Simulator:
         elif parts[1] == "cmd" and len(parts) == 3:
             self.send(room.device_id, room.handle(self.now(), parts[2], payload))
 
-    def send(self, device_id: str, messages: Iterable[Message]) -> None:
+    def send(self, device_id: str, messages: Iterable[Message]) -> list[mqtt.MQTTMessageInfo]:
         """Publish a room's messages through its client (QoS 1)."""
         client = self._clients[device_id]
-        for topic, payload, retain in messages:
-            client.publish(topic, payload, qos=1, retain=retain)
-            self.published += 1
+        infos = [client.publish(topic, payload, qos=1, retain=retain)
+                 for topic, payload, retain in messages]
+        self.published += len(infos)
+        return infos
 
     def act(self, device_id: str, action: Callable[[SimRoom, float], list[Message]]) -> None:
         """Make one room do something now (tests and demos), e.g. ``SimRoom.start_cast``."""
@@ -169,6 +178,14 @@ class Simulator:
             await asyncio.to_thread(client.reconnect)
             client.loop_start()
         self.send(room.device_id, [room.birth(now), room.state(now)])
+
+
+def _wait_published(infos: list[mqtt.MQTTMessageInfo]) -> None:
+    for info in infos:
+        try:
+            info.wait_for_publish(5)
+        except (RuntimeError, ValueError):  # not connected, or the queue dropped it
+            return
 
 
 def threading_event() -> Any:

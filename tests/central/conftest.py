@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from roomctl.central.config import BrokerConfig, CentralConfig, RoomEntry, StoreConfig
+from roomctl.central.config import AlertConfig, BrokerConfig, CentralConfig, RoomEntry, StoreConfig
 from roomctl.central.service import CentralService
 from roomctl.central.store import SqliteStore, Store
 from roomctl.central.store_pg import PostgresStore
@@ -123,9 +123,13 @@ def make_store(url: str) -> Store:
 def central_config(broker: Any, store_url: str, **kw: Any) -> CentralConfig:
     """A config for tests: a unique client id per test so sessions never collide."""
     cid = f"central-test-{next(_counter)}"
+    # Business hours all day, every day: a projector switched on by a test is never "left on
+    # after hours" whatever the clock says (tests/central/test_fleet.py covers that alert).
+    alerts = AlertConfig(business_start="00:00", business_end="23:59",
+                         business_days=(0, 1, 2, 3, 4, 5, 6))
     config = CentralConfig(broker=BrokerConfig(url=broker.url, client_id=cid,
                                                share_group=f"g{cid[-6:]}"),
-                           store=StoreConfig(url=store_url))
+                           store=StoreConfig(url=store_url), alerts=alerts)
     return replace(config, **kw)
 
 

@@ -65,7 +65,7 @@ class Dashboard:
 
     async def _stop(self) -> None:
         if self.sim:
-            await self.sim.stop()
+            await self.sim.stop(decommission=True)
         if self._web:
             await self._web.__aexit__(None, None, None)
         if self.service:

@@ -11,6 +11,7 @@ from typing import Any
 
 from roomctl.central.service import CentralService
 from roomctl.central.web import cfg_body
+from tests.central.mqtt_helpers import Publisher, topic
 from tests.central.test_topology import dashboard
 from tests.support.real import async_wait_for, free_port
 
@@ -61,3 +62,7 @@ async def test_command_and_cfg_round_trip_to_a_real_appliance(mosquitto: Any, tm
             proc.terminate()
         await asyncio.wait_for(proc.wait(), 15)
         log.close()
+        cleaner = Publisher(mosquitto)  # the shared broker keeps retained messages: clear them
+        for kind in ("status", "state", "meta", "cfg"):
+            cleaner.publish(topic(DEV, kind), b"", retain=True)
+        cleaner.close()

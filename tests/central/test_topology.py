@@ -18,6 +18,7 @@ from roomctl.central.simroom import SimRoom
 from roomctl.central.simulator import Simulator
 from roomctl.central.web import cfg_body
 from tests.central.conftest import central_config
+from tests.central.mqtt_helpers import Publisher
 from tests.support.real import async_wait_for, free_port
 
 
@@ -64,6 +65,11 @@ async def test_command_and_cfg_round_trip_to_a_simulator_process(mosquitto: Any,
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
+        cleaner = Publisher(mosquitto)  # the shared broker keeps retained messages: clear them
+        for d in rooms:
+            for kind in ("status", "state", "cfg"):
+                cleaner.publish(f"roomctl/v1/dev/{d}/{kind}", b"", retain=True)
+        cleaner.close()
     assert proc.returncode == 0
 
 
@@ -89,7 +95,12 @@ async def test_simulated_outage_is_seen_through_the_will(mosquitto: Any, tmp_pat
             await async_wait_for(lambda: svc.fleet.status(room, time.time()) == "idle", 10)
         finally:
             await sim.stop()
-    assert (svc.fleet.devices[room].status or {}).get("reason") == "shutdown"
+        await async_wait_for(lambda: (svc.fleet.devices[room].status or {}).get("reason")
+                             == "shutdown", 10, f"shutdown status, got {svc.fleet.devices[room]}")
+        cleaner = Publisher(mosquitto)
+        for kind in ("status", "state"):
+            cleaner.publish(f"roomctl/v1/dev/{room}/{kind}", b"", retain=True)
+        cleaner.close()
 
 
 class CuttableProxy:

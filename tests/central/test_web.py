@@ -41,7 +41,7 @@ async def stack(mosquitto: Any, tmp_path: Path) -> AsyncIterator[Stack]:
     async with run_web(svc, port=0) as port:
         await async_wait_for(lambda: all(svc.fleet.devices.get(d) for d in ROOMS), 10)
         yield svc, f"http://127.0.0.1:{port}", sim
-    await sim.stop()
+    await sim.stop(decommission=True)
     await svc.stop()
 
 
