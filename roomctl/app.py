@@ -62,7 +62,15 @@ def _environment(app: Appliance, room: Room) -> Service:
 def _casting(app: Appliance, room: Room) -> Service:
     from roomctl.casting import Casting
 
-    return Casting(app.config, room)
+    casting = Casting(app.config, room)
+    if "lesson" in app.config.scenes:
+        # the first share of a lesson also runs the "lesson" scene (lights, speakers, ...)
+        def on_share(event: str, _share: object) -> None:
+            if event == "live" and len(casting.live()) == 1:
+                app.spawn(room.run_scene("lesson"), "lesson-scene")
+
+        casting.listeners.append(on_share)
+    return casting
 
 
 def _telemetry(app: Appliance, room: Room) -> Service:
@@ -119,6 +127,18 @@ class Appliance:
     runner: web.AppRunner | None = None
     urls: list[str] = field(default_factory=list)
     extensions: list[Any] = field(default_factory=list)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Any, name: str) -> None:
+        """Run ``coro`` in the background, keeping a strong reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("%s failed: %s", task.get_name(), task.exception())
 
     async def start(self) -> None:
         """Start everything; raises ConfigError for a broken core section."""
@@ -191,9 +211,10 @@ def _tls_context(cert: str, key: str) -> ssl.SSLContext:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         ctx.load_cert_chain(cert, key)
-    except FileNotFoundError as err:
-        issue = ConfigIssue("web.tls_cert", f"cannot read {err.filename}: no such file")
-        raise ConfigError([issue]) from None
+    except FileNotFoundError:
+        missing = next((p for p in (cert, key) if not Path(p).exists()), cert)
+        key_name = "web.tls_key" if missing == key and missing != cert else "web.tls_cert"
+        raise ConfigError([ConfigIssue(key_name, f"cannot read {missing}: no such file")]) from None
     except (ssl.SSLError, OSError) as err:
         raise ConfigError(
             [ConfigIssue("web.tls_cert", f"unusable certificate or key: {err}")]

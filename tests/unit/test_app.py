@@ -1,0 +1,64 @@
+"""The assembled appliance: services wired together in one process (no HTTP client needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from roomctl.app import Appliance
+from roomctl.casting import Casting
+from roomctl.config.loader import parse_config
+from roomctl.core.errors import ConfigError
+from roomctl.emulators.pjlink import Emulator, ProjectorModel
+from tests.support.appliance import base_config
+from tests.support.real import async_wait_for, free_port
+
+
+def config(tmp_path: Path, **sections: Any) -> Any:
+    return parse_config(base_config(tmp_path / "state", free_port(), **sections))
+
+
+async def test_first_share_runs_the_lesson_scene_and_wakes_the_projector(tmp_path: Path) -> None:
+    async with Emulator(ProjectorModel(warmup_s=0.2, cooldown_s=0.2)) as emu:
+        devices = [{"id": "projector", "type": "pjlink", "host": "127.0.0.1", "port": emu.port,
+                    "role": "main_display", "input": "HDMI 2", "poll_s": 1}]  # fmt: skip
+        scenes = {"lesson": [{"device": "projector", "command": "mute", "on": True}]}
+        app = Appliance(config(tmp_path, devices=devices, scenes=scenes))
+        await app.start()
+        try:
+            assert app.warnings.all() == []
+            casting = next(s for s in app.services if isinstance(s, Casting))
+            await async_wait_for(
+                lambda: app.room and app.room.devices["projector"].snapshot()["available"], 5
+            )
+            casting.request("peer-1", "Opettaja", "presenter")
+            await async_wait_for(lambda: emu.model.power_target == "1", 5, "projector powered on")
+            await async_wait_for(lambda: emu.model.audio_mute, 5, "the lesson scene ran")
+            await async_wait_for(lambda: emu.model.input == "32", 5, "HDMI 2 selected")
+            assert app.room is not None and app.room.mode() == "casting"
+        finally:
+            await app.stop()
+
+
+async def test_missing_certificate_names_the_key(tmp_path: Path) -> None:
+    app = Appliance(
+        config(tmp_path, web={"tls_cert": "/nope/cert.pem", "tls_key": "/nope/key.pem"})
+    )
+    with pytest.raises(ConfigError) as info:
+        await app.start()
+    await app.stop()
+    assert info.value.issues[0].path == "web.tls_cert"
+    assert "/nope/cert.pem" in str(info.value)
+
+
+async def test_the_room_secret_is_made_once_with_mode_0600(tmp_path: Path) -> None:
+    for _ in range(2):
+        app = Appliance(config(tmp_path))
+        await app.start()
+        await app.stop()
+    secret = tmp_path / "state" / "room_secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert len(secret.read_bytes()) == 32
+    assert (tmp_path / "state" / "device_id").read_text().startswith("rc-")
