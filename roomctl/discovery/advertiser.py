@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 COALESCE_S = 0.5  # tests patch these down
 ADDRESS_POLL_S = 10.0
 CONFLICT_CHECK_MS = 500
+# RFC 6762 §6: multicast a record at most once per second; python-zeroconf receivers also drop
+# a packet identical to one seen in the last 800 ms, which would hide a quick flip back.
+MIN_UPDATE_INTERVAL_S = 1.0
 
 
 def _is_ip(text: str) -> bool:
@@ -55,6 +59,11 @@ def interface_addresses(interfaces: Sequence[str]) -> list[str]:
             if wanted and ip.ip not in found:
                 found.append(ip.ip)
     return found
+
+
+async def register(zc: AsyncZeroconf, info: ServiceInfo) -> None:
+    """Probe for and register ``info``; its announcements go on in the background."""
+    await zc.async_register_service(info, allow_name_change=True)
 
 
 class Advertiser:
@@ -136,8 +145,9 @@ class Advertiser:
         if not self._room_name:
             self._room_name = await self._unique_name()
         self._infos = self._build_infos(addresses)
-        for info in self._infos:
-            await self._zc.async_register_service(info, allow_name_change=True)
+        zc = self._zc
+        # each registration probes (~0.75 s) before it announces; the two need not queue
+        await asyncio.gather(*(register(zc, info) for info in self._infos))
         self._room_name = self._infos[0].name
         logger.info("advertising %s as %s on %s", self._room_name,
                     records.hostname(self.config), ", ".join(addresses) or "no address")
@@ -169,24 +179,28 @@ class Advertiser:
         await zc.async_close()
 
     async def _follow_room(self, sub: Subscription) -> None:
+        last = 0.0
         with sub:
             while True:
                 await sub.get()
-                await asyncio.sleep(COALESCE_S)  # coalesce a burst of changes into one update
+                wait = max(COALESCE_S, last + MIN_UPDATE_INTERVAL_S - time.monotonic())
+                await asyncio.sleep(wait)  # coalesce a burst of changes into one update
                 while sub.get_nowait() is not None:
                     pass
-                await self._update_txt()
+                if await self._update_txt():
+                    last = time.monotonic()
 
-    async def _update_txt(self) -> None:
+    async def _update_txt(self) -> bool:
         if self._zc is None or not self._infos:
-            return
+            return False
         txt = self.txt()
         if records.decode_txt(self._infos[0].properties) == txt:
-            return
+            return False
         self._infos[0] = self._build_infos(self._current)[0]
         await self._zc.async_update_service(self._infos[0])
         self.announcements += 1
         logger.debug("mDNS TXT updated: state=%s", txt["state"])
+        return True
 
     async def _follow_addresses(self) -> None:
         while True:

@@ -132,6 +132,7 @@ class RoomWatcher:
         self.rooms: dict[str, FoundRoom] = {}
         self._task: asyncio.Task[None] | None = None
         self._listener = _TxtListener(self)
+        self._latest_txt: dict[str, dict[str, str]] = {}  # in arrival order: the truth
 
     async def start(self) -> None:
         """Start browsing."""
@@ -162,8 +163,9 @@ class RoomWatcher:
 
     def txt_seen(self, name: str, raw: bytes) -> None:
         """A TXT record for ``name`` arrived: report it when it changes a known room."""
-        room = self.rooms.get(name)
         txt = parse_txt_wire(raw)
+        self._latest_txt[name] = txt
+        room = self.rooms.get(name)
         if room is not None and txt != room.txt:
             self.rooms[name] = replace(room, txt=txt)
             self.events.put_nowait(RoomEvent("updated", name, self.rooms[name]))
@@ -176,10 +178,14 @@ class RoomWatcher:
         while True:
             name, change = await self._changes.get()
             if change is ServiceStateChange.Removed:
+                self._latest_txt.pop(name, None)
                 if self.rooms.pop(name, None) is not None:
                     self.events.put_nowait(RoomEvent("removed", name, None))
                 continue
             room = await self._resolve(name)
+            if room is not None and name in self._latest_txt:
+                # the cache may still hold the TXT this one replaced; the wire order is right
+                room = replace(room, txt=self._latest_txt[name])
             if room is not None and self.rooms.get(name) != room:
                 kind = "updated" if name in self.rooms else "added"
                 self.rooms[name] = room

@@ -50,6 +50,7 @@ async def main(raw: dict[str, Any]) -> None:
     """Advertise until told to stop."""
     advertiser.COALESCE_S = raw.pop("coalesce_s", 0.05)
     advertiser.ADDRESS_POLL_S = raw.pop("address_poll_s", 0.2)
+    advertiser.MIN_UPDATE_INTERVAL_S = raw.pop("min_update_interval_s", 0.9)
     advertiser.CONFLICT_CHECK_MS = raw.pop("conflict_check_ms", advertiser.CONFLICT_CHECK_MS)
     config = parse(Config, raw)
     room = Room(config, EventBus(), WarningsRegistry())
