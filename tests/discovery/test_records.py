@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given
@@ -11,6 +12,7 @@ from roomctl.config.model import Config
 from roomctl.config.schema import parse
 from roomctl.discovery import records
 from roomctl.discovery.browser import FoundRoom
+from roomctl.discovery.config import MdnsConfig
 
 
 def config(**sections: Any) -> Config:
@@ -20,9 +22,12 @@ def config(**sections: Any) -> Config:
 
 def test_hostname_defaults_to_room_id_and_is_a_dns_label() -> None:
     assert records.hostname(config()) == "a101.local."
-    named = config(mdns={"hostname": "Physics A101.local"})
+    named = config(mdns={"hostname": "Physics-A101.local"})
     assert records.hostname(named) == "physics-a101.local."
-    assert records.hostname(config(mdns={"hostname": "ÄÖ"})) == "a101.local."
+    # validation refuses these; the record code still never emits an invalid label
+    unchecked = replace(config(), mdns=MdnsConfig(hostname="Physics A101"))
+    assert records.hostname(unchecked) == "physics-a101.local."
+    assert records.hostname(replace(config(), mdns=MdnsConfig(hostname="ÄÖ"))) == "a101.local."
 
 
 def test_instance_name_is_cut_to_63_bytes_without_breaking_utf8() -> None:
@@ -69,3 +74,15 @@ def test_found_room_urls() -> None:
                      {"tls": "1", "path": "/"})
     assert room.name == "A" and room.url == "https://a.local/"
     assert room.address_urls == ("https://10.0.0.5/", "https://[fd00::1]/")
+
+
+def test_bad_mdns_and_airplay_config_names_key() -> None:
+    import pytest
+
+    from roomctl.core.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        config(mdns={"hostname": "a101 physics", "interfacs": []}, airplay={"session_minutes": 0})
+    text = str(err.value)
+    assert "mdns.hostname" in text and "airplay.session_minutes" in text
+    assert "did you mean 'interfaces'?" in text
