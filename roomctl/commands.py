@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run a demo room on loopback with an emulated projector")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--state", default="demo-state")
+    p.add_argument("--no-fleet", action="store_true", help="no dashboard or simulated rooms")
     p.set_defaults(func=cmd_demo)
     certs = sub.add_parser("certs", help="a school CA and room certificates")
     csub = certs.add_subparsers(dest="certs_command", required=True)
@@ -161,7 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """A demo room on loopback with an emulated projector."""
     from roomctl.demo import run_demo
 
-    return run_demo(port=args.port, state=Path(args.state))
+    return run_demo(port=args.port, state=Path(args.state), fleet=not args.no_fleet)
 
 
 def cmd_certs_init(args: argparse.Namespace) -> int:

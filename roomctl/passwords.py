@@ -19,11 +19,11 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4))
 
 
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$N$r$p$salt$hash`` for ``password``."""
+def hash_password(password: str, *, salt: bytes | None = None, n: int = N) -> str:
+    """``scrypt$N$r$p$salt$hash`` for ``password`` (tests may lower the cost ``n``)."""
     salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=N, r=R, p=P, dklen=32)
-    return f"scrypt${N}${R}${P}${_b64(salt)}${_b64(digest)}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=R, p=P, dklen=32)
+    return f"scrypt${n}${R}${P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, encoded: str) -> bool:

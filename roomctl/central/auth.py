@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
-
 from roomctl.central.config import ROLES
+from roomctl.passwords import hash_password, verify_password
 
-# scrypt cost: n=2**14, r=8 is the interactive-login figure from the scrypt paper (~16 MiB).
-N, R, P = 2**14, 8, 1
+__all__ = ["PERMISSIONS", "allowed", "hash_password", "verify_password"]
 PERMISSIONS = {
     "view": "viewer",
     "ack": "caretaker",
@@ -19,30 +14,6 @@ PERMISSIONS = {
     "cfg": "admin",
     "audit": "admin",
 }
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def hash_password(password: str, *, n: int = N) -> str:
-    """``scrypt$n$r$p$salt$hash`` for a password."""
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=R, p=P, dklen=32)
-    return f"scrypt${n}${R}${P}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a stored hash (constant-time compare)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=32)
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got, base64.b64decode(digest))
 
 
 def allowed(role: str, permission: str) -> bool:
