@@ -182,12 +182,19 @@ class Appliance:
         await self.runner.setup()
         tls = _tls_context(web_cfg.tls_cert, web_cfg.tls_key) if web_cfg.tls_cert else None
         for host in web_cfg.bind:
-            await web.TCPSite(self.runner, host, web_cfg.port).start()
-            self.urls.append(f"http://{_host(host)}:{web_cfg.port}")
+            await self._listen(host, web_cfg.port, None, "web.port")
             if tls is not None:
-                await web.TCPSite(self.runner, host, web_cfg.tls_port, ssl_context=tls).start()
-                self.urls.append(f"https://{_host(host)}:{web_cfg.tls_port}")
+                await self._listen(host, web_cfg.tls_port, tls, "web.tls_port")
         logger.info("serving on %s", ", ".join(self.urls))
+
+    async def _listen(self, host: str, port: int, tls: ssl.SSLContext | None, key: str) -> None:
+        assert self.runner is not None
+        try:
+            await web.TCPSite(self.runner, host, port, ssl_context=tls).start()
+        except OSError as err:
+            issue = ConfigIssue(key, f"cannot listen on {_host(host)}:{port}: {err.strerror}")
+            raise ConfigError([issue]) from None
+        self.urls.append(f"{'https' if tls else 'http'}://{_host(host)}:{port}")
 
     async def stop(self) -> None:
         """Stop the web server, then the services in reverse order."""

@@ -162,7 +162,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """A demo room on loopback with an emulated projector."""
     from roomctl.demo import run_demo
 
-    return run_demo(port=args.port, state=Path(args.state), fleet=not args.no_fleet)
+    try:
+        return run_demo(port=args.port, state=Path(args.state), fleet=not args.no_fleet)
+    except ConfigError as err:
+        _print_issues(err)
+        return 1
 
 
 def cmd_certs_init(args: argparse.Namespace) -> int:
