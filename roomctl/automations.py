@@ -11,7 +11,6 @@ Time of day is the room's time zone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import re
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from roomctl.core.errors import DeviceError
+from roomctl.core.tasks import cancel
 
 if TYPE_CHECKING:
     from roomctl.config.model import Config
@@ -161,10 +161,7 @@ class Automations:
     async def stop(self) -> None:
         """Stop the periodic check."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
 
     async def _loop(self) -> None:
         while True:

@@ -9,7 +9,6 @@ requests. The snapshot part ``casting`` carries counts only; names stay in per-p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -20,6 +19,7 @@ from typing import Any
 from roomctl.config.model import Config
 from roomctl.core.errors import RoomctlError
 from roomctl.core.events import CastSessionEnded, CastSessionStarted
+from roomctl.core.tasks import cancel
 from roomctl.roles import Role
 from roomctl.room import Room
 
@@ -102,10 +102,7 @@ class Casting:
         """End every share and stop the clock."""
         self.stop_all()
         for task in (self._task, self._ready_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel(task)
         self._task = self._ready_task = None
 
     def route_tables(self) -> list[Any]:

@@ -37,6 +37,7 @@ from roomctl.core.events import (
     ProjectorInput,
     ProjectorPower,
 )
+from roomctl.core.tasks import cancel
 from roomctl.drivers.base import Capabilities, Capability, DeviceState, Driver, Power
 
 logger = logging.getLogger(__name__)
@@ -120,10 +121,7 @@ class Coordinator:
     async def stop(self) -> None:
         """Stop the worker, fail queued commands and close the driver."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
         while self._queue:
             job = self._queue.popleft()
             if not job.future.done():

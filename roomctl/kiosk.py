@@ -11,12 +11,13 @@ that cannot come up is not restarted in a tight loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from roomctl.core.tasks import cancel
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +79,7 @@ class KioskWatchdog:
     async def stop(self) -> None:
         """Stop watching; idempotent."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)
 
     def wait_s(self) -> float:
         """Silence tolerated before the next restart: ``silence_s``, doubling per failed restart."""

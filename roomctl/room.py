@@ -6,7 +6,6 @@ read ``snapshot()`` and call the operations here; none of them keeps room state 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -26,6 +25,7 @@ from roomctl.core.events import (
     ParticipantLeft,
     RoomChanged,
 )
+from roomctl.core.tasks import cancel
 from roomctl.core.warnings import WarningsRegistry
 from roomctl.pairing import Pairing, PairingInfo, RateLimiter, Verdict
 from roomctl.passwords import verify_password
@@ -120,11 +120,8 @@ class Room:
 
     async def stop(self) -> None:
         """Stop the room's clock."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _tick_loop(self) -> None:
         while True:

@@ -11,11 +11,12 @@ pinging while the loop is stuck, which is exactly the failure the watchdog exist
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
 from collections.abc import Mapping
+
+from roomctl.core.tasks import cancel
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,4 @@ class Watchdog:
     async def stop(self) -> None:
         """Stop pinging; idempotent."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel(task)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from roomctl.core.events import PairingRotated, RoomChanged
+from roomctl.core.tasks import cancel
 from roomctl.http.keys import ROLES, ROOM, SESSION, WS_HANDLERS
 from roomctl.roles import Role
 from roomctl.sessions import Session
@@ -88,10 +89,7 @@ class Hub:
 
     async def stop(self) -> None:
         """Close every socket with GOING_AWAY."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel(self._task)
         for conn in list(self.connections):
             await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"shutdown")
 
