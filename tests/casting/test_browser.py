@@ -22,7 +22,7 @@ from tests.casting.browser_helpers import (
     qr_url,
     share,
 )  # fmt: skip
-from tests.support.appliance import ApplianceProcess, start_appliance
+from tests.support.appliance import CARETAKER_PASSWORD, ApplianceProcess, start_appliance
 from tests.support.real import wait_for
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -102,6 +102,19 @@ def test_teacher_stops_the_student(lesson: Lesson) -> None:
         lambda: lesson.student.evaluate("window.__cast.status") == "", 5, "the student to stop"
     )
     decoding(lesson.display, lesson.ids["teacher"])
+
+
+def test_caretaker_sees_the_displays_decoding_figures(lesson: Lesson) -> None:
+    sid = lesson.ids["teacher"]
+    caretaker = new_page(lesson.browser, f"{lesson.app.url}/status")
+    caretaker.fill("#password", CARETAKER_PASSWORD)
+    caretaker.click("button[type=submit]")
+    row = caretaker.locator(f'#streams-body tr[data-share="{sid}"]')
+    row.wait_for(timeout=15_000)  # the display reports its stats every 2 s
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] in ("VP8", "VP9", "H264", "AV1") or cells[0].startswith("video/"), cells
+    assert "×" in cells[2] and float(cells[3]) > 0, cells
+    caretaker.context.close()
 
 
 def test_denied_student_offer_is_refused(lesson: Lesson) -> None:

@@ -29,5 +29,30 @@ function render(room) {
   $("devices-body").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "8", text: t("control.no_devices") }))]));
 }
 
+function renderStreams(casting) {
+  const streams = casting?.streams || [];
+  const roles = Object.fromEntries((casting?.sources || []).map((src) => [src.share_id, src]));
+  $("streams-empty").hidden = streams.length > 0;
+  $("streams-table").hidden = streams.length === 0;
+  const fmt = (v, digits = 0) => (v === undefined || v === null ? "–" : Number(v).toFixed(digits));
+  $("streams-body").replaceChildren(...streams.map((st) => {
+    const src = roles[st.share_id] || {};
+    const dropped = st.frames ? `${st.dropped ?? 0} / ${st.frames}` : fmt(st.dropped);
+    return el("tr", { "data-share": st.share_id },
+      el("th", { scope: "row", text: src.role ? `${t(`role.${src.role}`)} (${src.kind || "screen"})` : st.share_id }),
+      el("td", { text: st.codec || "–" }),
+      el("td", { text: st.decoder || "–" }),
+      el("td", { text: st.width ? `${st.width}×${st.height}` : "–" }),
+      el("td", { text: fmt(st.fps, 1) }),
+      el("td", { class: st.decode_ms > 20 ? "bad" : "", text: fmt(st.decode_ms, 1) }),
+      el("td", { text: dropped }));
+  }));
+}
+
 $("logout").addEventListener("click", async () => { await api("/api/v1/logout", {}); location.reload(); });
-live((msg) => { if (msg.type === "snapshot") render(msg.room); });
+live((msg) => {
+  if (msg.type === "snapshot") {
+    render(msg.room);
+    renderStreams(msg.room.casting);
+  }
+});
