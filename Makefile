@@ -24,6 +24,7 @@ typecheck: env
 	$(BIN)/mypy
 
 test: test-deps env lint typecheck
+	$(BIN)/python -m tests.deploy.rootfs
 	scripts/in-netns.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 demo: env

@@ -125,3 +125,22 @@ def isolated_root(scratch: Path, apt_list: Path) -> Iterator[Root]:
         for mount in reversed(mounts):
             subprocess.run(["umount", "-l", str(mount)], check=False)
         subprocess.run(["umount", "-l", str(layers)], check=False)
+
+
+def main() -> int:
+    """``python -m tests.deploy.rootfs``: build the cached root while the network is there.
+
+    ``make test`` runs this before it enters the loopback-only namespace, where no mirror
+    can be reached; the install tests then find the root in the cache.
+    """
+    apt_list = Path(__file__).resolve().parents[2] / "deploy" / "raspberrypi" / "apt-packages.txt"
+    if os.geteuid() != 0:
+        print("test root: not root, skipped (the install tests need root anyway)")
+        return 0
+    root = build_debian_root(packages(apt_list))
+    print(f"test root: {root}" if root else "test root: no Debian mirror; tests use the host root")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
