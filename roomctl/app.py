@@ -88,7 +88,10 @@ def _advertiser(app: Appliance, room: Room) -> Service:
 def _airplay(app: Appliance, room: Room) -> Service:
     from roomctl.airplay import Airplay
 
-    return Airplay(app.config, room)
+    airplay = Airplay(app.config, room)
+    room.hooks["airplay_enable"] = airplay.enable
+    room.hooks["airplay_disable"] = airplay.disable
+    return airplay
 
 
 def _kiosk(app: Appliance, room: Room) -> Service:

@@ -42,6 +42,11 @@ DEVICE_COMMAND = obj(
     args={"type": "object", "maxProperties": 4},
 )
 HELP = obj(topic=string(40))
+AIRPLAY = obj(
+    ("enabled",),
+    enabled={"type": "boolean"},
+    minutes={"type": "number", "minimum": 1, "maximum": 240},
+)
 
 
 def client_of(request: web.Request) -> str:
@@ -260,3 +265,21 @@ async def handle_post_scene(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(reason="unknown_scene")
     result = await request.app[ROOM].run_scene(name)
     return web.json_response({"ok": True, "result": result})
+
+
+@API.route(
+    "POST", "/api/v1/airplay", T, summary="Allow AirPlay for the lesson, or end it", body=AIRPLAY
+)
+async def handle_post_airplay(request: web.Request) -> web.Response:
+    data = await json_body(request, AIRPLAY)
+    room = request.app[ROOM]
+    if "airplay_enable" not in room.hooks:
+        raise web.HTTPNotFound(reason="airplay_unavailable")
+    try:
+        if data["enabled"]:
+            status = await room.call_hook("airplay_enable", data.get("minutes"))
+        else:
+            status = await room.call_hook("airplay_disable")
+    except CommandRejected as err:
+        return web.json_response({"error": "airplay_unavailable", "message": str(err)}, status=409)
+    return web.json_response(status)

@@ -34,6 +34,19 @@ function renderScenes(names) {
     onclick: () => act("scene", `/api/v1/scenes/${encodeURIComponent(name)}`), text: sceneLabel(name) })));
 }
 
+let airplayActive = false;
+function renderAirplay(air) {
+  $("airplay-card").hidden = !air || !air.available;
+  if (!air || !air.available) return;
+  airplayActive = air.active;
+  const until = air.until ? new Date(air.until * 1000).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "";
+  $("airplay-state").textContent = air.active
+    ? (air.source_active ? t("control.airplay_showing") : t("control.airplay_on", { until }))
+    : t("control.airplay_off");
+  $("airplay-toggle").textContent = air.active ? t("control.airplay_end") : t("control.airplay_allow");
+  $("airplay-toggle").setAttribute("aria-pressed", String(air.active));
+}
+
 if (!isPresenter) {
   $("pin-card").hidden = false;
   $("pin").focus();
@@ -54,6 +67,7 @@ if (!isPresenter) {
     if (data) locked = data.locked;
   });
   $("rotate").addEventListener("click", () => act("rotate", "/api/v1/pairing/rotate"));
+  $("airplay-toggle").addEventListener("click", () => act("airplay", "/api/v1/airplay", { enabled: !airplayActive }));
   $("help").addEventListener("click", async () => {
     if (await act("help", "/api/v1/help", { topic: "general" })) say("room-message", t("control.help_sent"));
   });
@@ -76,6 +90,7 @@ if (!isPresenter) {
       $("lock").textContent = locked ? t("control.unlock") : t("control.lock");
       renderDevices($("devices"), room.devices, $("device-message"));
       renderScenes(room.scenes || []);
+      renderAirplay(room.airplay);
       if (msg.participants) {
         $("people-count").textContent = `(${msg.participants.length})`;
         $("people").replaceChildren(...msg.participants.map((p) =>

@@ -48,6 +48,10 @@ function showRoom(room) {
   const env = $("environment");
   env.textContent = co2 ? t("display.co2", { ppm: Math.round(co2) }) : "";
   env.dataset.high = room.environment?.co2_high ? "1" : "0";
+  const air = room.airplay;
+  $("airplay").textContent = air?.active
+    ? (air.pin ? t("display.airplay_pin", { name: room.room.name || room.room.id, pin: air.pin }) : t("display.airplay_on", { name: room.room.name || room.room.id }))
+    : "";
   const main = Object.values(room.devices || {}).find((d) => d.role === "main_display");
   $("device-status").textContent = main?.lockout?.reason ? t(`device.lockout.${main.lockout.reason}`, { seconds: Math.round(main.lockout.seconds_left) }) : "";
   document.dispatchEvent(new CustomEvent("roomctl:room", { detail: room }));
