@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import ifaddr
-from zeroconf import InterfaceChoice, IPVersion, ServiceInfo
+from zeroconf import DNSQuestionType, InterfaceChoice, IPVersion, ServiceInfo
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from roomctl.config.model import Config
@@ -162,7 +162,8 @@ class Advertiser:
         label = records.instance_name(self.config)
         name = f"{label}.{records.ROOM_TYPE}"
         other = AsyncServiceInfo(records.ROOM_TYPE, name)
-        if not await other.async_request(self._zc.zeroconf, CONFLICT_CHECK_MS):
+        # QM: a unicast answer to port 5353 may land on another socket sharing the port
+        if not await other.async_request(self._zc.zeroconf, CONFLICT_CHECK_MS, DNSQuestionType.QM):
             return name
         if records.decode_txt(other.properties).get("room") == self.config.room.id:
             return name  # our own records, still cached by the segment after a restart

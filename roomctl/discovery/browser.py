@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from zeroconf import (
+    DNSQuestionType,
     DNSText,
     InterfaceChoice,
     IPVersion,
@@ -133,6 +134,7 @@ class RoomWatcher:
         self._task: asyncio.Task[None] | None = None
         self._listener = _TxtListener(self)
         self._latest_txt: dict[str, dict[str, str]] = {}  # in arrival order: the truth
+        self._resolving: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         """Start browsing."""
@@ -141,8 +143,11 @@ class RoomWatcher:
             self._zc = AsyncZeroconf(interfaces=choice, ip_version=IPVersion.V4Only)
         self._task = asyncio.create_task(self._resolve_loop(), name="mdns-browse")
         self._zc.zeroconf.async_add_listener(self._listener, None)
+        # QM, not zeroconf's default QU first query: a unicast reply to port 5353 reaches only
+        # one of the sockets sharing it (avahi, another responder), so it is often lost
         self._browser = AsyncServiceBrowser(
-            self._zc.zeroconf, ROOM_TYPE, handlers=[self._on_change]
+            self._zc.zeroconf, ROOM_TYPE, handlers=[self._on_change],
+            question_type=DNSQuestionType.QM,
         )
 
     async def stop(self) -> None:
@@ -152,9 +157,11 @@ class RoomWatcher:
         browser, self._browser = self._browser, None
         if browser is not None:
             await browser.async_cancel()
-        task, self._task = self._task, None
-        if task is not None:
+        tasks = [t for t in (self._task, *self._resolving.values()) if t is not None]
+        self._task, self._resolving = None, {}
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         zc, self._zc = self._zc, None
@@ -178,10 +185,17 @@ class RoomWatcher:
         while True:
             name, change = await self._changes.get()
             if change is ServiceStateChange.Removed:
+                pending = self._resolving.pop(name, None)
+                if pending is not None:
+                    pending.cancel()
                 self._latest_txt.pop(name, None)
                 if self.rooms.pop(name, None) is not None:
                     self.events.put_nowait(RoomEvent("removed", name, None))
-                continue
+            elif name not in self._resolving:  # rooms resolve side by side, not in a queue
+                self._resolving[name] = asyncio.create_task(self._resolve_one(name))
+
+    async def _resolve_one(self, name: str) -> None:
+        try:
             room = await self._resolve(name)
             if room is not None and name in self._latest_txt:
                 # the cache may still hold the TXT this one replaced; the wire order is right
@@ -190,12 +204,16 @@ class RoomWatcher:
                 kind = "updated" if name in self.rooms else "added"
                 self.rooms[name] = room
                 self.events.put_nowait(RoomEvent(kind, name, room))
+        finally:
+            if self._resolving.get(name) is asyncio.current_task():
+                del self._resolving[name]
 
     async def _resolve(self, name: str) -> FoundRoom | None:
         assert self._zc is not None
         info = AsyncServiceInfo(ROOM_TYPE, name)
         try:
-            if not await info.async_request(self._zc.zeroconf, RESOLVE_TIMEOUT_MS):
+            zc = self._zc.zeroconf
+            if not await info.async_request(zc, RESOLVE_TIMEOUT_MS, DNSQuestionType.QM):
                 return None
             return found_room(info)
         except Exception as err:  # a malformed answer from the network must not end browsing
