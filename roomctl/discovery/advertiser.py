@@ -95,7 +95,7 @@ class Advertiser:
         if not self.config.mdns.enabled:
             logger.info("mDNS advertisement disabled by [mdns] enabled = false")
             return
-        await self._open(self._addresses())
+        await self._reopen(self._addresses())
         sub = self.room.bus.subscribe(RoomChanged, maxsize=100)
         self._tasks = [
             asyncio.create_task(self._follow_room(sub), name="mdns-room"),
@@ -209,5 +209,16 @@ class Advertiser:
             addresses = await asyncio.to_thread(self._addresses)
             if sorted(addresses) != sorted(self._current):
                 logger.info("addresses changed to %s: re-announcing", ", ".join(addresses))
-                await self._close()
-                await self._open(addresses)
+                await self._reopen(addresses)
+
+    async def _reopen(self, addresses: list[str]) -> None:
+        """(Re)start the responder on ``addresses``; a failure is a warning, retried on change."""
+        await self._close()
+        try:
+            await self._open(addresses)
+        except OSError as err:  # e.g. the address went away between the poll and the bind
+            await self._close()
+            self._current = addresses
+            self.room.warnings.add("mdns", "mdns.failed", f"mDNS advertisement failed: {err}")
+            return
+        self.room.warnings.clear("mdns")
