@@ -343,12 +343,16 @@ class Room:
         """idle | in_use | casting | maintenance | error (the telemetry ``state.mode``)."""
         if self.state.maintenance:
             return "maintenance"
-        parts = {name: fn() for name, fn in self._snapshot_parts.items() if name == "casting"}
-        if parts.get("casting", {}).get("active"):
+        if self._part("casting").get("active") or self._part("airplay").get("source_active"):
             return "casting"
         if self.roster.count():
             return "in_use"
         return "idle"
+
+    def _part(self, name: str) -> dict[str, Any]:
+        provider = self._snapshot_parts.get(name)
+        value = provider() if provider else None
+        return value if isinstance(value, dict) else {}
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready, name-free view of the whole room (safe to leave the room)."""
