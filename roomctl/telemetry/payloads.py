@@ -166,6 +166,23 @@ def cast_part(snapshot: dict[str, Any]) -> dict[str, Any]:
     return {"active": bool(cast.get("active", False)), **counts}
 
 
+ENVIRONMENT_READINGS = ("co2_ppm", "pm25_ug_m3", "tvoc", "temperature_c", "humidity_pct")
+
+
+def environment_part(snapshot: dict[str, Any]) -> dict[str, Any] | None:
+    """Room air readings as numbers only (the ``environment`` part), or None without a sensor."""
+    env = _dict(snapshot.get("environment"))
+    readings = _dict(env.get("readings"))
+    numbers = {
+        key: round(float(readings[key]), 1)
+        for key in ENVIRONMENT_READINGS
+        if isinstance(readings.get(key), int | float) and not isinstance(readings.get(key), bool)
+    }
+    if not numbers:
+        return None
+    return {**numbers, "co2_high": bool(env.get("co2_high", False))}
+
+
 def derive_mode(room_mode: str, projector: dict[str, Any] | None) -> str:
     """The room's mode, raised to ``error`` when idle/in use with a faulty main display."""
     faulty = projector is not None and (projector["power"] == "error" or bool(projector["errors"]))
@@ -197,6 +214,7 @@ def state(
         "warnings": sorted({str(w.get("key", ""))[:64] for w in warnings if isinstance(w, dict)}),
         "cfg_version": cfg_version,
         "health": health,
+        "environment": environment_part(snapshot),
     }
 
 

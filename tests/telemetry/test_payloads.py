@@ -179,3 +179,34 @@ def test_home_assistant_discovery_points_at_our_topics() -> None:
     assert body["avty"][0]["t"] == f"roomctl/v1/dev/{DEV}/status"
     assert {c["stat_t"] for c in body["cmps"].values()} == {f"roomctl/v1/dev/{DEV}/state"}
     assert homeassistant.discovery_topic(DEV) == f"homeassistant/device/{DEV}/config"
+
+
+def test_state_carries_room_air_as_numbers_only() -> None:
+    snap = snapshot_with_names()
+    snap["environment"] = {
+        "readings": {"co2_ppm": 1234.56, "temperature_c": 22.04, "note": "stuffy"},
+        "sensors": {"air": {"name": "Maija's sensor"}},
+        "co2_high": True,
+    }
+    snap["airplay"] = {"active": True, "pin": "4321"}
+    head = {
+        "v": 1,
+        "dev": DEV,
+        "boot_id": BOOT,
+        "seq": 1,
+        "ts": payloads.iso(time.time()),
+        "mono_ms": 5,
+    }
+    health = {"outbox_depth": 0, "clk_sync": True}
+    body = payloads.state(snap, extra={}, display=None, head=head, health=health, cfg_version=None)
+    validate("state", body)
+    assert body["environment"] == {"co2_ppm": 1234.6, "temperature_c": 22.0, "co2_high": True}
+    text = json.dumps(body)
+    assert "stuffy" not in text and "Maija" not in text and "4321" not in text
+    snap.pop("environment")
+    assert (
+        payloads.state(snap, extra={}, display=None, head=head, health={}, cfg_version=None)[
+            "environment"
+        ]
+        is None
+    )
