@@ -148,6 +148,7 @@ class Appliance:
         state = StateDir(self.config.state_dir)
         state.ensure()
         self.room = Room(self.config, self.bus, self.warnings, secret=state.room_secret())
+        self.room.restore(state)
         self.room.state.extra["state_dir"] = str(state.path)
         # one identity for MQTT, mDNS and the dashboard: <state>/device_id (see firstboot)
         self.room.state.extra["device_id"] = load_or_create_device_id(

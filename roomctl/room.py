@@ -32,6 +32,7 @@ from roomctl.passwords import verify_password
 from roomctl.roles import Role
 from roomctl.roster import Participant, Roster, clean_name
 from roomctl.sessions import Session, SessionSigner, new_sid
+from roomctl.statedir import StateDir
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,25 @@ class Room:
         self._snapshot_parts: dict[str, Callable[[], Any]] = {}
         self._task: asyncio.Task[None] | None = None
         self._last_window = -1
+        self._state: StateDir | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    PERSISTED = "room.json"
+
+    def restore(self, state: StateDir) -> None:
+        """Load the rotation epoch and session generation, so a restart cannot bring back an
+        ended lesson's sessions or a code that was rotated away."""
+        self._state = state
+        saved = state.read_json(self.PERSISTED, {})
+        if isinstance(saved, dict):
+            self.pairing.epoch = int(saved.get("epoch", 0) or 0)
+            self.sessions.generation = int(saved.get("generation", 0) or 0)
+
+    def _persist(self) -> None:
+        if self._state is not None:
+            data = {"epoch": self.pairing.epoch, "generation": self.sessions.generation}
+            self._state.write_json(self.PERSISTED, data)
 
     async def start(self) -> None:
         """Start the room's clock: pairing rotation events and session expiry."""
@@ -190,6 +208,7 @@ class Room:
     def rotate_pairing(self) -> None:
         """New code and QR now; every earlier one stops working."""
         self.pairing.rotate()
+        self._persist()
         self._last_window = self.pairing.window()
         self.bus.publish(PairingRotated(window=self._last_window))
         self.changed("pairing")
@@ -324,6 +343,7 @@ class Room:
     def end_lesson(self) -> None:
         """Everyone out: end every session and rotate the code."""
         self.sessions.generation += 1
+        self._persist()
         for person in self.roster.people():
             self.bus.publish(ParticipantLeft(role=str(person.role)))
         self.roster.clear()

@@ -62,3 +62,23 @@ async def test_the_room_secret_is_made_once_with_mode_0600(tmp_path: Path) -> No
     assert secret.stat().st_mode & 0o777 == 0o600
     assert len(secret.read_bytes()) == 32
     assert (tmp_path / "state" / "device_id").read_text().startswith("rc-")
+
+
+async def test_an_ended_lesson_stays_ended_after_a_restart(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    app = Appliance(cfg)
+    await app.start()
+    assert app.room is not None
+    old_code = app.room.pairing_info().code
+    session = app.room.join(name="Aino", client="c", code=old_code)
+    cookie = app.room.sessions.encode(session)
+    app.room.end_lesson()
+    await app.stop()
+    again = Appliance(cfg)
+    await again.start()
+    try:
+        assert again.room is not None
+        assert again.room.sessions.decode(cookie) is None  # the ended session does not come back
+        assert again.room.pairing.check_code(old_code).value != "ok"  # nor the rotated-away code
+    finally:
+        await again.stop()
