@@ -3,7 +3,11 @@ import { $, t, api, live } from "./common.js";
 
 const role = $("me-role").dataset.role;
 $("me-role").textContent = t(`role.${role}`);
-$("control-link").hidden = role !== "presenter";
+function controlLink(current) {
+  // teachers get their controls; anyone else can reach the PIN form from here
+  $("control-link").textContent = current === "presenter" ? t("room.to_control") : t("room.teacher_pin");
+}
+controlLink(role);
 $("leave").addEventListener("click", async () => {
   await api("/api/v1/logout", {});
   location.assign("/");
@@ -12,7 +16,7 @@ export const roomPage = { conn: null, role };
 roomPage.conn = live((msg, conn) => {
   if (msg.type === "snapshot" && msg.me) {
     roomPage.role = msg.me.role;
-    $("control-link").hidden = msg.me.role !== "presenter";
+    controlLink(msg.me.role);
   }
   document.dispatchEvent(new CustomEvent("roomctl:message", { detail: { msg, conn } }));
 });
