@@ -87,7 +87,7 @@ async def json_body(request: web.Request, schema: dict[str, Any] | None = None) 
     raw = await request.read()
     try:
         data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is hostile input
         raise web.HTTPBadRequest(
             reason="malformed_json", text="the body is not valid JSON"
         ) from None

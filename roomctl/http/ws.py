@@ -74,6 +74,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self._task: asyncio.Task[None] | None = None
         self.views: list[Any] = []  # extra per-connection view providers (conn) -> dict
+        self._closing: set[asyncio.Task[bool]] = set()
 
     def by_peer(self, peer_id: str) -> list[Connection]:
         """Connections of one peer (a session may have several tabs)."""
@@ -104,9 +105,22 @@ class Hub:
                 await self.broadcast()
 
     async def broadcast(self) -> None:
-        """Send every connection its view of the room now."""
+        """Send every connection its view of the room now; close those whose session ended."""
         base = self.app[ROOM].snapshot()
-        await asyncio.gather(*(c.send(self.view(c, base)) for c in list(self.connections)))
+        live = [c for c in list(self.connections) if not self.dropped(c)]
+        await asyncio.gather(*(c.send(self.view(c, base)) for c in live))
+
+    def dropped(self, conn: Connection) -> bool:
+        """Close ``conn`` when its session has ended (end of lesson, expiry); True if so."""
+        session, signer = conn.session, self.app[ROOM].sessions
+        if session is None or (session.gen == signer.generation and session.exp >= signer.clock()):
+            return False
+        # an open socket must not outlive its cookie: it would keep the role and see names
+        self.connections.discard(conn)
+        task = asyncio.create_task(conn.ws.close(code=WSCloseCode.POLICY_VIOLATION))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        return True
 
     def view(self, conn: Connection, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """What ``conn`` may see: the snapshot, plus the code for the display, names for staff."""
@@ -166,6 +180,8 @@ async def handle_get_ws(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _dispatch(app: web.Application, conn: Connection, text: str) -> None:
+    if app[HUB].dropped(conn):
+        return
     if len(text) > MESSAGE_MAX:
         await conn.error("too_large", f"messages are limited to {MESSAGE_MAX} bytes")
         return
@@ -174,7 +190,7 @@ async def _dispatch(app: web.Application, conn: Connection, text: str) -> None:
         return
     try:
         msg = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested input must not end the socket
         await conn.error("malformed_json")
         return
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
