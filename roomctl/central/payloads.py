@@ -13,6 +13,7 @@ from roomctl.core.errors import ProtocolError
 PREFIX = "roomctl/v1/dev/"
 DEVICE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 KINDS = ("status", "meta", "state", "evt", "cmd_result", "metrics")
+MAX_SEQ = 2**63 - 1  # the store's BIGINT; a larger seq would fail the whole batch's write
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def load_json(payload: bytes) -> dict[str, Any]:
         data = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as err:
         raise ProtocolError(f"payload is not JSON: {err}") from None
+    except RecursionError:  # deeply nested arrays or objects
+        raise ProtocolError("payload is nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("payload is not a JSON object")
     if data.get("v", 1) != 1:
@@ -89,6 +92,30 @@ def _field(data: dict[str, Any], key: str, kind: type) -> Any:
     value = data.get(key)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ProtocolError(f"field {key!r} missing or not {kind.__name__}")
+    if isinstance(value, str):
+        _storable(key, value)
+    return value
+
+
+def _storable(key: str, value: str) -> str:
+    """A string both stores can hold: no NUL (PostgreSQL) and no lone surrogate (UTF-8)."""
+    if "\x00" in value or _has_surrogate(value):
+        raise ProtocolError(f"field {key!r} has characters that cannot be stored")
+    return value
+
+
+def _has_surrogate(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _seq(data: dict[str, Any]) -> int:
+    value: int = _field(data, "seq", int)
+    if not 0 <= value <= MAX_SEQ:
+        raise ProtocolError(f"seq out of range: {value}")
     return value
 
 
@@ -102,8 +129,8 @@ def decode_event(topic: Topic, payload: bytes) -> Event:
     return Event(
         device_id=topic.device_id,
         event_id=_field(data, "id", str)[:64],
-        boot_id=str(data.get("boot_id", ""))[:64],
-        seq=_field(data, "seq", int),
+        boot_id=_storable("boot_id", str(data.get("boot_id", "")))[:64],
+        seq=_seq(data),
         ts=parse_ts(data.get("ts")),
         category=topic.category[:32],
         type=event_type[:64],
@@ -125,7 +152,9 @@ def decode_state(payload: bytes) -> dict[str, Any]:
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise ProtocolError(f"state.{key} is not an object")
     if "seq" in data:
-        _field(data, "seq", int)
+        _seq(data)
+    if isinstance(data.get("boot_id"), str):
+        _storable("boot_id", data["boot_id"])
     return data
 
 
@@ -134,4 +163,6 @@ def decode_cmd_result(payload: bytes) -> dict[str, Any]:
     data = load_json(payload)
     _field(data, "cmd_id", str)
     _field(data, "status", str)
+    if isinstance(data.get("detail"), str):
+        _storable("detail", data["detail"])
     return data

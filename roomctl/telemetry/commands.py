@@ -60,6 +60,8 @@ def _decode(payload: bytes) -> dict[str, Any] | str:
         body = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return "not JSON"
+    except RecursionError:  # 16 KiB of brackets is enough to exhaust the parser's stack
+        return "nested too deeply"
     return body if isinstance(body, dict) else "not a JSON object"
 
 
