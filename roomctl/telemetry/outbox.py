@@ -11,6 +11,7 @@ Blocking: every method here runs on the telemetry I/O thread, never on the event
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -20,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from roomctl.core.errors import RoomctlError
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,7 @@ class Outbox:
         self.max_events = max_events
         self.max_age_s = max_age_s
         self.depth = 0
+        self.moved_aside: Path | None = None  # a corrupt file replaced by open()
         self._db: sqlite3.Connection | None = None
 
     @property
@@ -105,7 +109,33 @@ class Outbox:
         return self._db
 
     def open(self) -> None:
-        """Open (or create) the database and count what is waiting."""
+        """Open (or create) the database; a corrupt file is moved aside and started afresh."""
+        try:
+            self._open_or_replace()
+        except (sqlite3.Error, OSError) as err:
+            self.close()
+            raise RoomctlError(f"cannot use the telemetry outbox {self.path}: {err}") from None
+
+    def _open_or_replace(self) -> None:
+        try:
+            self._connect()
+        except sqlite3.OperationalError:  # locked, read-only, unopenable: not ours to delete
+            raise
+        except sqlite3.DatabaseError as err:  # not a database, or malformed: unrecoverable
+            self.close()
+            self.moved_aside = self._move_aside()
+            logger.warning("outbox %s corrupt (%s); moved to %s", self.path, err, self.moved_aside)
+            self._connect()
+
+    def _move_aside(self) -> Path:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        for suffix in ("-wal", "-shm"):  # a WAL belongs to its database: keep them together
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").rename(f"{aside}{suffix}")
+        self.path.rename(aside)
+        return aside
+
+    def _connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")

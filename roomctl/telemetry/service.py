@@ -94,7 +94,18 @@ class TelemetryService:
         if self._io is not None:
             return
         self._io = ThreadPoolExecutor(1, thread_name_prefix="telemetry-io")
-        cfg, usage = await self._run(self._open)
+        try:
+            cfg, usage = await self._run(self._open)
+        except Exception:  # the appliance reports it and serves the room without telemetry
+            self._io.shutdown(wait=False)
+            self._io = None
+            raise
+        if self.outbox.moved_aside is not None:
+            self.room.warnings.add(
+                "mqtt.outbox",
+                "telemetry.outbox_corrupt",
+                f"the outbox was corrupt and was replaced (old file: {self.outbox.moved_aside})",
+            )
         self._topics = Topics(self.device_id)
         if cfg is not None:
             self._apply_parsed(commands.parse_cfg(_dump(cfg)))

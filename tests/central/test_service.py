@@ -35,7 +35,8 @@ async def test_ingest_status_state_and_events(mosquitto: Any, store_url: str) ->
         while update.get("id") != DEV:  # retained rooms of other tests may come first
             update = await live.get()
         assert update["t"] == "tile"
-        assert [d.device_id for d in svc.fleet.unknown()] == [DEV]  # not placed by IT
+        # not placed by IT; rooms that other tests left retained on the broker may be listed too
+        assert DEV in [d.device_id for d in svc.fleet.unknown()]
         rows = {d.device_id: d for d in await svc.store.devices()}
         assert rows[DEV].state and rows[DEV].state["mode"] == "casting"
     finally:
