@@ -107,6 +107,8 @@ class Room:
         self.client_limiter = RateLimiter(pc.per_client_attempts, pc.per_client_window_s)
         self.room_limiter = RateLimiter(pc.per_room_attempts, pc.per_room_window_s)
         self.pin_limiter = RateLimiter(5, 300)
+        # per room too: a per-address cap alone falls to many addresses (IPv6, several devices)
+        self.secret_limiter = RateLimiter(20, 300)
         self.hooks: dict[str, Callable[..., Awaitable[Any] | Any]] = {}
         self._snapshot_parts: dict[str, Callable[[], Any]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -308,12 +310,10 @@ class Room:
 
     def become_presenter(self, session: Session, pin: str, client: str) -> Session:
         """Upgrade a participant with the teacher PIN."""
-        wait = self.pin_limiter.retry_after(client)
-        if wait > 0:
-            raise RateLimited(wait)
+        self._check_secret_limits(client, "pin")
         pin_hash = self.config.roles.teacher_pin_hash
         if not pin_hash or not verify_password(pin.strip(), pin_hash):
-            self.pin_limiter.hit(client)
+            self._secret_failed(client, "pin")
             self.bus.publish(PairingFailed(reason="bad_pin"))
             raise PairingError("bad_pin", "wrong PIN")
         upgraded = self._new_session(Role.PRESENTER, session.name, session.sid)
@@ -324,14 +324,21 @@ class Room:
 
     def caretaker_login(self, password: str, client: str) -> Session:
         """A caretaker session for the status page."""
-        wait = self.pin_limiter.retry_after(client)
-        if wait > 0:
-            raise RateLimited(wait)
+        self._check_secret_limits(client, "password")
         pw_hash = self.config.roles.caretaker_password_hash
         if not pw_hash or not verify_password(password, pw_hash):
-            self.pin_limiter.hit(client)
+            self._secret_failed(client, "password")
             raise PairingError("bad_password", "wrong password")
         return self._new_session(Role.CARETAKER, "caretaker")
+
+    def _check_secret_limits(self, client: str, what: str) -> None:
+        wait = max(self.pin_limiter.retry_after(client), self.secret_limiter.retry_after(what))
+        if wait > 0:
+            raise RateLimited(wait)
+
+    def _secret_failed(self, client: str, what: str) -> None:
+        self.pin_limiter.hit(client)
+        self.secret_limiter.hit(what)
 
     def leave(self, sid: str) -> None:
         """A participant left."""

@@ -75,7 +75,8 @@ def _lang_links(request: web.Request, lang: str) -> str:
     for code in LANGUAGES:
         current = ' aria-current="true"' if code == lang else ""
         items.append(
-            f'<li><a href="{html.escape(request.path)}?lang={code}" lang="{code}" '
+            # relative to this page: the path itself (``//host``, ``/\\host``) would link off-site
+            f'<li><a href="?lang={code}" lang="{code}" '
             f'hreflang="{code}"{current}>{names[code]}</a></li>'
         )
     return "".join(items)
@@ -127,7 +128,9 @@ async def handle_get_display(request: web.Request) -> web.Response:
     is_display = key_ok or Role.DISPLAY in roles(request)
     resp = render(request, "display", is_display="1" if is_display else "0")
     if key_ok:  # a remote display presents its key once; the cookie carries it afterwards
-        resp.set_cookie(DISPLAY_COOKIE, key, httponly=True, samesite="Strict", path="/")
+        resp.set_cookie(
+            DISPLAY_COOKIE, key, httponly=True, samesite="Strict", secure=request.secure, path="/"
+        )
     return resp
 
 
