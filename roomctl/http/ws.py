@@ -31,6 +31,7 @@ RATE_PER_S = 40.0
 BURST = 80.0
 COALESCE_S = 0.05
 HEARTBEAT_S = 15.0
+PER_SESSION = 12  # open sockets per session: a few tabs each for room, control and casting
 
 
 class Connection:
@@ -156,9 +157,12 @@ async def handle_get_ws(request: web.Request) -> web.WebSocketResponse:
     if roles == {Role.PUBLIC}:
         raise web.HTTPUnauthorized(reason="login_required")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=PROTOCOL_MAX)
-    await ws.prepare(request)
     hub = request.app[HUB]
     conn = Connection(ws, request.get(SESSION), roles)
+    if conn.session and len(hub.by_peer(conn.peer_id)) >= PER_SESSION:
+        # one cookie opening sockets without end would use up the appliance's file handles
+        raise web.HTTPTooManyRequests(reason="too_many_connections")
+    await ws.prepare(request)
     room = request.app[ROOM]
     if conn.session:
         room.admit(conn.session)
