@@ -1,5 +1,6 @@
 // The teacher's casting panel on /control: requests with a live preview, shares, layout.
 import { $, t, el } from "./common.js";
+import { controlPage } from "./control.js";
 import { newPeer, setRemote, addCandidate } from "./webrtc.js";
 
 const state = { conn: null, socket: null, view: null, previews: new Map(), asked: new Set(), videos: new Map() };
@@ -106,8 +107,7 @@ async function onMessage(msg) {
   }
 }
 
-document.addEventListener("roomctl:message", (ev) => {
-  const { msg, conn } = ev.detail;
+function fromControl(msg, conn) {
   state.conn = conn;
   if (conn.socket !== state.socket) {
     state.socket = conn.socket;
@@ -115,4 +115,7 @@ document.addEventListener("roomctl:message", (ev) => {
     conn.send({ type: "cast.hello", page: "panel" });
   }
   onMessage(msg).catch((e) => console.error("cast", e));
-});
+}
+document.addEventListener("roomctl:message", (ev) => fromControl(ev.detail.msg, ev.detail.conn));
+// under load the first snapshot can arrive before this module runs: it would wait for a change
+if (controlPage.last) fromControl(controlPage.last, controlPage.conn);

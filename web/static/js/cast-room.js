@@ -1,5 +1,6 @@
 // Casting from /room: "Share screen" (teachers), "Ask to share" (students), "Share camera" (phones).
 import { $, t, el } from "./common.js";
+import { roomPage } from "./room.js";
 import { PRESETS, PREVIEW, newPeer, setRemote, addCandidate, limitSender, scaleFor } from "./webrtc.js";
 
 // Test and benchmark hook: { preferCurrentTab, audio, source: async (kind) => MediaStream }.
@@ -167,8 +168,7 @@ async function onMessage(msg) {
   }
 }
 
-document.addEventListener("roomctl:message", (ev) => {
-  const { msg, conn } = ev.detail;
+function fromRoom(msg, conn) {
   state.conn = conn;
   if (conn.socket !== state.socket) {
     state.socket = conn.socket;
@@ -176,6 +176,9 @@ document.addEventListener("roomctl:message", (ev) => {
     if (state.shareId) state.status = ""; // the server re-sends our status
   }
   onMessage(msg).catch((e) => console.error("cast", e));
-});
+}
+document.addEventListener("roomctl:message", (ev) => fromRoom(ev.detail.msg, ev.detail.conn));
+// under load the first snapshot can arrive before this module runs: it would wait for a change
+if (roomPage.last) fromRoom(roomPage.last, roomPage.conn);
 window.addEventListener("pagehide", () => { if (state.shareId) send({ type: "cast.withdraw" }); });
 window.__cast = state;

@@ -83,6 +83,7 @@ if (!isPresenter) {
     if (text && (await act("message", "/api/v1/messages", { text, seconds: 60 }))) $("message-text").value = "";
   });
   controlPage.conn = live((msg, conn) => {
+    if (msg.type === "snapshot") controlPage.last = msg; // for modules that load after it arrived
     if (msg.type === "snapshot") {
       const room = msg.room;
       locked = room.locked;

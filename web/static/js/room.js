@@ -14,6 +14,7 @@ $("leave").addEventListener("click", async () => {
 });
 export const roomPage = { conn: null, role };
 roomPage.conn = live((msg, conn) => {
+  if (msg.type === "snapshot") roomPage.last = msg; // for modules that load after it arrived
   if (msg.type === "snapshot" && msg.me) {
     roomPage.role = msg.me.role;
     controlLink(msg.me.role);
