@@ -1,5 +1,6 @@
 // The display's receiver: one RTCPeerConnection per sharer, tiles with names, decoder figures.
 import { $, el } from "./common.js";
+import { displayState } from "./display.js";
 import { newPeer, setRemote, addCandidate, lowLatency, preferCodecs, videoStats } from "./webrtc.js";
 
 const params = new URLSearchParams(location.search);
@@ -122,14 +123,20 @@ async function onMessage(msg) {
   }
 }
 
-document.addEventListener("roomctl:open", (ev) => {
-  state.conn = ev.detail.conn;
+function opened(conn) {
+  state.conn = conn;
   for (const id of [...state.peers.keys()]) close(id);
   state.conn.send({ type: "cast.hello", page: "display" });
-});
+}
+document.addEventListener("roomctl:open", (ev) => opened(ev.detail.conn));
 document.addEventListener("roomctl:message", (ev) => {
   state.conn = ev.detail.conn;
   onMessage(ev.detail.msg).catch((e) => console.error("cast", e));
 });
+// under load the socket can open before this module runs: say hello and show the last snapshot
+if (displayState.open) {
+  opened(displayState.open);
+  if (displayState.last) onMessage(displayState.last).catch((e) => console.error("cast", e));
+}
 decoderProfile().then((p) => { state.profile = p; });
 setInterval(() => report().catch(() => {}), 2000);

@@ -74,8 +74,10 @@ if (!isDisplay) {
       if (msg.pairing) showPairing(msg.pairing);
       showRoom(msg.room);
     }
+    if (msg.type === "snapshot") displayState.last = msg; // for modules that load after it arrived
     document.dispatchEvent(new CustomEvent("roomctl:message", { detail: { msg, conn } }));
   }, (conn) => {
+    displayState.open = conn;
     conn.send({ type: "heartbeat" });
     clearInterval(window.__roomctlBeat);
     window.__roomctlBeat = setInterval(() => conn.send({ type: "heartbeat" }), 5000);
