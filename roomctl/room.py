@@ -381,6 +381,17 @@ class Room:
         value = provider() if provider else None
         return value if isinstance(value, dict) else {}
 
+    def participant_view(self, snap: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The snapshot without what only staff need: warnings and device error texts (which
+        may name hosts and file paths)."""
+        snap = dict(snap or self.snapshot())
+        snap["warnings"] = []
+        snap["devices"] = {
+            dev_id: {k: v for k, v in dev.items() if k != "last_error"}
+            for dev_id, dev in snap.get("devices", {}).items()
+        }
+        return snap
+
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready, name-free view of the whole room (safe to leave the room)."""
         now = time.time()

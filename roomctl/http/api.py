@@ -132,7 +132,9 @@ async def handle_post_logout(request: web.Request) -> web.Response:
 
 @API.route("GET", "/api/v1/room", P, T, C, D, summary="Room snapshot (no names)")
 async def handle_get_room(request: web.Request) -> web.Response:
-    return web.json_response(request.app[ROOM].snapshot())
+    room = request.app[ROOM]
+    staff = request[ROLES] & {Role.PRESENTER, Role.CARETAKER, Role.DISPLAY}
+    return web.json_response(room.snapshot() if staff else room.participant_view())
 
 
 @API.route("GET", "/api/v1/participants", T, summary="Who is in the room (teacher only)")

@@ -24,6 +24,7 @@ from roomctl.roles import Role
 from roomctl.sessions import Session
 
 logger = logging.getLogger(__name__)
+STAFF_OR_DISPLAY = frozenset({Role.PRESENTER, Role.CARETAKER, Role.DISPLAY})
 
 PROTOCOL_MAX = 256 * 1024  # above this aiohttp closes the socket
 MESSAGE_MAX = 64 * 1024  # above this we reject the message and keep the socket
@@ -126,7 +127,10 @@ class Hub:
     def view(self, conn: Connection, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """What ``conn`` may see: the snapshot, plus the code for the display, names for staff."""
         room = self.app[ROOM]
-        msg: dict[str, Any] = {"type": "snapshot", "room": base or room.snapshot()}
+        snap = base or room.snapshot()
+        if not conn.roles & STAFF_OR_DISPLAY:
+            snap = room.participant_view(snap)
+        msg: dict[str, Any] = {"type": "snapshot", "room": snap}
         if Role.DISPLAY in conn.roles:
             info = room.pairing_info()
             msg["pairing"] = {

@@ -73,3 +73,22 @@ async def test_participant_websocket_never_carries_the_code_or_names(
     assert "pairing" not in msg and "participants" not in msg
     assert room.pairing_info().code not in str(msg["room"])
     await ws.close()
+
+
+async def test_students_see_no_warnings_or_device_errors(aiohttp_client: Any, room: Room) -> None:
+    room.warnings.add(
+        "devices[0]", "device_disabled", "/etc/roomctl/roomctl.toml: devices[0].host: 10.1.2.50"
+    )
+    client = await aiohttp_client(make_app(room))
+    await join(client, room, "Oppilas")
+    snap = await (await client.get("/api/v1/room")).json()
+    assert snap["warnings"] == []
+    ws = await client.ws_connect("/api/v1/ws")
+    msg = await ws.receive_json(timeout=5)
+    assert msg["room"]["warnings"] == [] and "10.1.2.50" not in str(msg)
+    await ws.close()
+    staff = await aiohttp_client(make_app(room))
+    await staff.post("/api/v1/login", json={"password": CARETAKER_PASSWORD})
+    assert (await (await staff.get("/api/v1/status")).json())["warnings"][0][
+        "source"
+    ] == "devices[0]"
