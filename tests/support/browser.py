@@ -30,7 +30,7 @@ def chromium_path() -> str:
     return require_binary("chromium")
 
 
-def until(page: object, expression: str, timeout: float = 10.0) -> object:
+def until(page: object, expression: str, timeout: float = 20.0) -> object:
     """Poll a JavaScript expression until truthy.
 
     ``page.wait_for_function`` compiles its predicate with ``new Function``, which our
