@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from roomctl.config.schema import described, secret
 from roomctl.discovery.config import AirplayConfig, MdnsConfig
@@ -27,9 +28,17 @@ class RoomConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         """Cross-field checks."""
+        problems = []
         if self.id and not ROOM_ID.match(self.id):
-            return [("id", "use letters, digits, '-' or '_' (at most 32)")]
-        return []
+            problems.append(("id", "use letters, digits, '-' or '_' (at most 32)"))
+        try:
+            # also warms zoneinfo's cache, so no service reads the zone file on the event loop
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            problems.append(
+                ("timezone", f"unknown time zone {self.timezone!r} (e.g. Europe/Helsinki)")
+            )
+        return problems
 
 
 @dataclass(frozen=True)

@@ -41,14 +41,15 @@ def test_renamed_key_says_what_to_write(tmp_path: Path) -> None:
 
 def test_every_error_is_reported_at_once(tmp_path: Path) -> None:
     text = (
-        '[room]\nid = "A 101"\nlanguage = "de"\n'
+        '[room]\nid = "A 101"\nlanguage = "de"\ntimezone = "Mars/Base"\n'
         '[web]\nport = "eighty"\n'
         "[pairing]\nperiod_s = 1\n"
         "[unknown_section]\nx = 1\n"
     )
     found = issues_of(write(tmp_path, text))
     joined = "\n".join(found)
-    assert len(found) == 5, joined
+    assert len(found) == 6, joined
+    assert "room.timezone: unknown time zone 'Mars/Base'" in joined
     assert "room.id: use letters" in joined
     assert "room.language: must be 'fi' or 'sv' or 'en', got 'de'" in joined
     assert "web.port: expected an integer, got 'eighty'" in joined
