@@ -149,7 +149,6 @@ class Appliance:
         state.ensure()
         self.room = Room(self.config, self.bus, self.warnings, secret=state.room_secret())
         self.room.restore(state)
-        self.room.state.extra["state_dir"] = str(state.path)
         # one identity for MQTT, mDNS and the dashboard: <state>/device_id (see firstboot)
         self.room.state.extra["device_id"] = load_or_create_device_id(
             state.path / "telemetry", self.config.mqtt.device_id

@@ -18,7 +18,6 @@ ROOM = web.AppKey("room", Room)
 CONFIG = web.AppKey("config", Config)
 # WebSocket message handlers by message type, added by services such as casting.
 WS_HANDLERS = web.AppKey("ws_handlers", dict[str, WsHandler])
-WS_CONNECTIONS = web.AppKey("ws_connections", set[Any])
 
 # Per-request values set by the auth middleware.
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)

@@ -24,7 +24,6 @@ from roomctl.roles import IN_ROOM, Role
 
 LANG_COOKIE = "roomctl_lang"
 PLACEHOLDER = re.compile(r"\{\{(t|v|raw):([a-zA-Z0-9_.]+)\}\}")
-PAGE_NAMES = ("display", "join", "room", "control", "status", "login", "error")
 # Extra modules a page loads when they exist (casting adds its parts here).
 PAGE_MODULES = {
     "display": ("cast-display.js",),
