@@ -35,6 +35,9 @@ LIVE_QUEUE_MAX = 1000
 FORECAST_DAYS = 28
 
 
+STORE_RETRY_S = 0.25  # first retry after a failed store write; doubles up to the max
+STORE_RETRY_MAX_S = 15.0
+
 class CentralService:
     """Subscribes, stores, keeps the fleet view and pushes tile changes to live listeners."""
 
@@ -45,6 +48,7 @@ class CentralService:
         self.connected = asyncio.Event()
         self.stats = {"messages": 0, "events_new": 0, "events_dup": 0, "rejected": 0}
         self._inbox: deque[Raw] = deque()
+        self._store_failures = 0
         self._wake = asyncio.Event()
         self._wake_pending = False
         self._listeners: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -164,13 +168,47 @@ class CentralService:
             while self._inbox:
                 batch = [self._inbox.popleft()
                          for _ in range(min(len(self._inbox), self.config.store.batch_max))]
-                try:
-                    await self._ingest(batch)
-                except Exception:  # a store outage: the broker redelivers the unacked batch
-                    logger.exception("storing a batch of %d messages failed", len(batch))
-                    await asyncio.sleep(1)
-                    continue
-                self._ack(batch)
+                if await self._store_batch(batch):
+                    self._ack(batch)
+
+    async def _store_batch(self, batch: list[Raw]) -> bool:
+        """Store ``batch``; during a store outage keep it (unacked) and retry with backoff.
+
+        A batch that keeps failing while single messages of it store fine holds a message the
+        store cannot take: that one is dropped (counted in ``stats["store_dropped"]``) so it
+        cannot block the rest for ever.
+        """
+        try:
+            await self._ingest(batch)
+            self._store_failures = 0
+            return True
+        except Exception as err:
+            self._store_failures += 1
+            if self._store_failures == 1:
+                logger.warning("storing a batch of %d messages failed: %s", len(batch), err)
+        if self._store_failures >= 3 and await self._store_singly(batch):
+            self._store_failures = 0
+            return False  # _store_singly acknowledged what it stored or dropped
+        self._inbox.extendleft(reversed(batch))
+        await asyncio.sleep(min(STORE_RETRY_MAX_S, STORE_RETRY_S * 2 ** self._store_failures))
+        return False
+
+    async def _store_singly(self, batch: list[Raw]) -> bool:
+        """One message at a time; False (nothing acked) when none stores: an outage."""
+        stored, failed = [], []
+        for raw in batch:
+            try:
+                await self._ingest([raw])
+                stored.append(raw)
+            except Exception:
+                failed.append(raw)
+        if not stored:
+            return False
+        for raw in failed:
+            logger.warning("dropping a message the store refuses, on %s", raw[0][:120])
+        self.stats["store_dropped"] = self.stats.get("store_dropped", 0) + len(failed)
+        self._ack([*stored, *failed])
+        return True
 
     def _ack(self, batch: Iterable[Raw]) -> None:
         client = self._client

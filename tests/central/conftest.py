@@ -52,8 +52,12 @@ class Postgres:
         data = self.root / "data"
         self._as_user(str(PG_BIN / "initdb"), "-D", str(data), "-U", "roomctl", "--auth=trust",
                       "-E", "UTF8", "--no-sync")
+        return self.resume()
+
+    def resume(self) -> Postgres:
+        """Start the server on its existing data directory (after ``stop``)."""
         opts = f"-k {self.root} -h 127.0.0.1 -p {self.port} -c fsync=off"
-        self._as_user(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
+        self._as_user(str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-o", opts, "-l",
                       str(self.root / "log"), "-w", "start")
         return self
 
