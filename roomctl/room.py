@@ -127,10 +127,17 @@ class Room:
         if isinstance(saved, dict):
             self.pairing.epoch = int(saved.get("epoch", 0) or 0)
             self.sessions.generation = int(saved.get("generation", 0) or 0)
+            revoked = saved.get("revoked", {})
+            if isinstance(revoked, dict):
+                self.sessions.revoked = {str(k): float(v) for k, v in revoked.items()}
 
     def _persist(self) -> None:
         if self._state is not None:
-            data = {"epoch": self.pairing.epoch, "generation": self.sessions.generation}
+            data = {
+                "epoch": self.pairing.epoch,
+                "generation": self.sessions.generation,
+                "revoked": self.sessions.revoked,
+            }
             self._state.write_json(self.PERSISTED, data)
 
     async def start(self) -> None:
@@ -339,6 +346,12 @@ class Room:
     def _secret_failed(self, client: str, what: str) -> None:
         self.pin_limiter.hit(client)
         self.secret_limiter.hit(what)
+
+    def logout(self, session: Session) -> None:
+        """Leave and end the session on the server too: its cookie no longer works anywhere."""
+        self.sessions.revoke(session)
+        self._persist()
+        self.leave(session.sid)
 
     def leave(self, sid: str) -> None:
         """A participant left."""

@@ -53,6 +53,7 @@ class SessionSigner:
         self._key = derive_key(secret, "session", 0)
         self.clock = clock
         self.generation = 0
+        self.revoked: dict[str, float] = {}  # sid -> its expiry: logged out before it ran out
 
     def encode(self, session: Session) -> str:
         """The cookie value for ``session``."""
@@ -84,4 +85,12 @@ class SessionSigner:
             return None
         if session.exp < self.clock() or session.gen != self.generation:
             return None
+        if session.sid in self.revoked:
+            return None
         return session
+
+    def revoke(self, session: Session) -> None:
+        """End one session now (logout), even if a copy of its cookie is still around."""
+        now = self.clock()
+        self.revoked = {sid: exp for sid, exp in self.revoked.items() if exp > now}
+        self.revoked[session.sid] = session.exp

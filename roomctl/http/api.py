@@ -124,7 +124,7 @@ async def handle_post_login(request: web.Request) -> web.Response:
 )
 async def handle_post_logout(request: web.Request) -> web.Response:
     session = require_session(request)
-    request.app[ROOM].leave(session.sid)
+    request.app[ROOM].logout(session)
     resp = web.json_response({"ok": True})
     resp.del_cookie(COOKIE_NAME, path="/")
     return resp

@@ -149,3 +149,11 @@ async def test_end_lesson_ends_every_session(client: Client, room: Room) -> None
     room.end_lesson()
     assert (await client.get("/api/v1/me")).status == 401
     assert room.snapshot()["participants"]["total"] == 0
+
+
+async def test_logout_ends_the_session_on_the_server_too(client: Client, room: Room) -> None:
+    await join(client, room)
+    value = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE_NAME].value
+    assert (await client.post("/api/v1/logout", json={})).status == 200
+    client.session.cookie_jar.update_cookies({COOKIE_NAME: value})  # a copy of the old cookie
+    assert (await client.get("/api/v1/me")).status == 401
