@@ -33,8 +33,8 @@ def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppliancePro
 
 @pytest.fixture(scope="module")
 def fast_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApplianceProcess]:
-    """A real appliance whose code rotates every 5 s with no grace window."""
-    proc = _start(tmp_path_factory.mktemp("fast"), 5, 0)
+    """A real appliance whose code rotates every 8 s with no grace window."""
+    proc = _start(tmp_path_factory.mktemp("fast"), 8, 0)
     yield proc
     proc.stop()
 
