@@ -42,6 +42,7 @@ def fast_appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applian
 def new_page(browser: Any, **kw: Any) -> Any:
     """A page in a fresh context (its own cookies), ready for WebRTC on loopback."""
     context = browser.new_context(permissions=MEDIA_PERMISSIONS, **kw)
+    context.set_default_timeout(45_000)  # a loaded 2-core machine is slow, not broken
     return context.new_page()
 
 
