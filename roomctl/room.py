@@ -6,10 +6,12 @@ read ``snapshot()`` and call the operations here; none of them keeps room state 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -114,6 +116,8 @@ class Room:
         self._task: asyncio.Task[None] | None = None
         self._last_window = -1
         self._state: StateDir | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        self._writes: set[asyncio.Future[None]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -132,13 +136,26 @@ class Room:
                 self.sessions.revoked = {str(k): float(v) for k, v in revoked.items()}
 
     def _persist(self) -> None:
-        if self._state is not None:
-            data = {
-                "epoch": self.pairing.epoch,
-                "generation": self.sessions.generation,
-                "revoked": self.sessions.revoked,
-            }
-            self._state.write_json(self.PERSISTED, data)
+        """Save what ``restore`` loads; on the event loop the fsync'd write runs on one worker
+        thread (in order), since an SD card can take tens of milliseconds to sync."""
+        if self._state is None:
+            return
+        data = {
+            "epoch": self.pairing.epoch,
+            "generation": self.sessions.generation,
+            "revoked": dict(self.sessions.revoked),
+        }
+        write = functools.partial(self._state.write_json, self.PERSISTED, data)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            write()
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-state")
+        future = loop.run_in_executor(self._writer, write)
+        self._writes.add(future)
+        future.add_done_callback(self._writes.discard)
 
     async def start(self) -> None:
         """Start the room's clock: pairing rotation events and session expiry."""
@@ -146,9 +163,14 @@ class Room:
         self._task = asyncio.create_task(self._tick_loop(), name="room-tick")
 
     async def stop(self) -> None:
-        """Stop the room's clock."""
+        """Stop the room's clock; finish writing the saved state."""
         await cancel(self._task)
         self._task = None
+        if self._writes:
+            await asyncio.gather(*self._writes)
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
     async def _tick_loop(self) -> None:
         while True:
