@@ -78,13 +78,25 @@ class Netns:
         socket = workdir / "bus.sock"
         (workdir / "bus.conf").write_text(BUS_CONF.format(socket=socket))
         (workdir / "avahi.conf").write_text(AVAHI_CONF)
-        self.popen(["dbus-daemon", f"--config-file={workdir / 'bus.conf'}", "--nofork",
-                    "--nopidfile"], stderr=subprocess.DEVNULL)
+        self.popen(
+            ["dbus-daemon", f"--config-file={workdir / 'bus.conf'}", "--nofork", "--nopidfile"],
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(socket.exists, 10, "the private D-Bus socket")
         self.env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={socket}"}
-        avahi = self.popen(["avahi-daemon", "-f", str(workdir / "avahi.conf"), "--no-drop-root",
-                            "--no-chroot", "--no-rlimits"], env=self.env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        avahi = self.popen(
+            [
+                "avahi-daemon",
+                "-f",
+                str(workdir / "avahi.conf"),
+                "--no-drop-root",
+                "--no-chroot",
+                "--no-rlimits",
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         lines = Lines(avahi)
         lines.wait_text("Server startup complete", what="avahi-daemon to start")
         return self.env
@@ -97,8 +109,15 @@ class Netns:
 
     def run(self, args: Sequence[str], timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
         """Run a command inside the namespace to completion."""
-        return subprocess.run(self.argv(args), capture_output=True, text=True, timeout=timeout,
-                              cwd=ROOT, check=False, env=self.env or None)
+        return subprocess.run(
+            self.argv(args),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            check=False,
+            env=self.env or None,
+        )
 
     def popen(self, args: Sequence[str], **kw: Any) -> subprocess.Popen[str]:
         """Start a long-running command inside the namespace; stopped by ``close()``."""
@@ -139,8 +158,8 @@ class Lines:
         for line in stream:
             self._queue.put(line.rstrip("\n"))
 
-    def wait_text(self, text: str, timeout: float = 15.0, what: str = "") -> str:
-        """The first line (after those already consumed) containing ``text``."""
+    def _next(self, match: Any, timeout: float, what: str) -> Any:
+        """The first later line for which ``match`` returns something other than None."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             try:
@@ -148,23 +167,24 @@ class Lines:
             except queue.Empty:
                 break
             self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"timed out waiting for {what or text}; saw {self.seen[-10:]}")
+            found = match(line)
+            if found is not None:
+                return found
+        raise AssertionError(f"timed out waiting for {what}; saw {self.seen[-10:]}")
+
+    def wait_text(self, text: str, timeout: float = 15.0, what: str = "") -> str:
+        """The first line (after those already consumed) containing ``text``."""
+        return str(self._next(lambda line: line if text in line else None, timeout, what or text))
 
     def wait_json(self, predicate: Any, timeout: float = 15.0, what: str = "") -> dict[str, Any]:
         """The first JSON line (after those already consumed) for which ``predicate`` is true."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._queue.get(timeout=left)
-            except queue.Empty:
-                break
-            self.seen.append(line)
+
+        def match(line: str) -> Any:
             try:
                 item = json.loads(line)
             except ValueError:
-                continue
-            if predicate(item):
-                return item  # type: ignore[no-any-return]
-        raise AssertionError(f"timed out waiting for {what}; saw {self.seen[-10:]}")
+                return None
+            return item if predicate(item) else None
+
+        found: dict[str, Any] = self._next(match, timeout, what)
+        return found

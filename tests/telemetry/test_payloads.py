@@ -85,9 +85,8 @@ def snapshot_with_names() -> dict[str, Any]:
     }
 
 
-def test_state_is_a_whitelist() -> None:
-    snap = snapshot_with_names()
-    head = {
+def state_head() -> dict[str, Any]:
+    return {
         "v": 1,
         "dev": DEV,
         "boot_id": BOOT,
@@ -95,6 +94,11 @@ def test_state_is_a_whitelist() -> None:
         "ts": payloads.iso(time.time()),
         "mono_ms": 5,
     }
+
+
+def test_state_is_a_whitelist() -> None:
+    snap = snapshot_with_names()
+    head = state_head()
     body = payloads.state(
         snap,
         extra={},
@@ -189,14 +193,7 @@ def test_state_carries_room_air_as_numbers_only() -> None:
         "co2_high": True,
     }
     snap["airplay"] = {"active": True, "pin": "4321"}
-    head = {
-        "v": 1,
-        "dev": DEV,
-        "boot_id": BOOT,
-        "seq": 1,
-        "ts": payloads.iso(time.time()),
-        "mono_ms": 5,
-    }
+    head = state_head()
     health = {"outbox_depth": 0, "clk_sync": True}
     body = payloads.state(snap, extra={}, display=None, head=head, health=health, cfg_version=None)
     validate("state", body)
