@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.broker import Mosquitto
 from tests.support.browser import CHROMIUM_ARGS, chromium_path
+from tests.support.real import CALL_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -20,6 +21,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     order within each group stays as collected.
     """
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Mark an item whose test body failed, for fixtures that run steps in order."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[CALL_FAILED] = True
+    return report
 
 
 @pytest.fixture(scope="session")

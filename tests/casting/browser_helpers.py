@@ -7,7 +7,7 @@ import tempfile
 from typing import Any
 
 from tests.support.appliance import DISPLAY_KEY, TEACHER_PIN
-from tests.support.browser import MEDIA_PERMISSIONS
+from tests.support.browser import MEDIA_PERMISSIONS, until
 from tests.support.real import require_binary, wait_for
 
 # Sharers capture their own tab (the flag --auto-accept-this-tab-capture needs preferCurrentTab).
@@ -69,9 +69,9 @@ def qr_url(display: Any) -> str:
     zbarimg = require_binary("zbarimg")
     qr = display.locator("#qr")
     qr.wait_for(state="visible")
-    display.wait_for_function(
-        "document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0"
-    )
+    # until(), not wait_for_function: that polls with eval(), which the pages' CSP refuses
+    # as soon as its first check comes back false (it did on CI, where the image was slower).
+    until(display, "(q => q.complete && q.naturalWidth > 0)(document.getElementById('qr'))")
     with tempfile.NamedTemporaryFile(suffix=".png") as f:
         qr.screenshot(path=f.name)
         out = subprocess.run(

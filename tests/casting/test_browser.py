@@ -23,7 +23,7 @@ from tests.casting.browser_helpers import (
     share,
 )  # fmt: skip
 from tests.support.appliance import CARETAKER_PASSWORD, ApplianceProcess, start_appliance
-from tests.support.real import wait_for
+from tests.support.real import CALL_FAILED, wait_for
 
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 
@@ -40,6 +40,7 @@ class Lesson:
         self.student: Any = None
         self.ids: dict[str, str] = {}
         self.qr = ""
+        self.broken = ""  # the first step that failed; the later steps build on it
 
     def tiles(self) -> int:
         return int(self.display.locator("#stage .tile").count())
@@ -57,6 +58,16 @@ def lesson(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     yield scene
     scene.close()  # the browser's sockets close before the server stops
     app.stop()
+
+
+@pytest.fixture(autouse=True)
+def in_order(lesson: Lesson, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Skip the steps after a failed one, so the report names the first failure only."""
+    if lesson.broken:
+        pytest.skip(f"builds on {lesson.broken}, which failed")
+    yield
+    if request.node.stash.get(CALL_FAILED, False):
+        lesson.broken = request.node.name
 
 
 def test_teacher_joins_from_the_qr_and_shares_at_once(lesson: Lesson) -> None:

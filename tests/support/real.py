@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+CALL_FAILED = pytest.StashKey[bool]()  # set on an item whose test body failed (tests/conftest.py)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
