@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from roomctl.config.loader import read_toml
 from roomctl.config.schema import described, parse, secret
@@ -91,6 +92,45 @@ class AlertConfig:
     business_end: str = "17:00"
     business_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     nightly_off: str = described("22:00", "local time of the nightly projector off; empty: none")
+
+
+EDITABLE_ALERTS = ("offline_after_min", "lamp_pct_warn", "filter_pct_warn", "business_start",
+                   "business_end", "nightly_off")  # what /settings changes; saved in the store
+
+
+def apply_settings(alerts: AlertConfig, saved: dict[str, Any]) -> tuple[AlertConfig, list[str]]:
+    """``alerts`` with the saved dashboard settings over it, and the names it had to skip.
+
+    A saved value of another type than the field's (a store edited by hand, a field changed
+    between versions) is skipped, not applied, so a bad row never stops the dashboard."""
+    values: dict[str, Any] = {}
+    skipped: list[str] = []
+    for name, value in saved.items():
+        current = getattr(alerts, name, None)
+        try:
+            ok = name in EDITABLE_ALERTS and type(value) is type(current)
+            ok = ok and setting_value(current, str(value)) == value
+        except ValueError:
+            ok = False
+        if ok:
+            values[name] = value
+        else:
+            skipped.append(name)
+    return replace(alerts, **values), skipped
+
+
+def setting_value(old: Any, text: str) -> Any:
+    """Parse one settings field like its current value: a bounded int or an HH:MM time."""
+    text = text.strip()
+    if isinstance(old, int):
+        value = int(text)
+        if not 0 <= value <= 10_000:
+            raise ValueError(text)
+        return value
+    if text and (len(text) != 5 or text[2] != ":" or not (text[:2] + text[3:]).isdigit()
+                 or int(text[:2]) > 23 or int(text[3:]) > 59):
+        raise ValueError(text)
+    return text
 
 
 @dataclass(frozen=True)

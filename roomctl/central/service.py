@@ -22,7 +22,7 @@ from paho.mqtt.properties import Properties
 
 from roomctl.central import payloads as p
 from roomctl.central.analytics import USAGE_TYPES, seconds, usage
-from roomctl.central.config import CentralConfig
+from roomctl.central.config import AlertConfig, CentralConfig, apply_settings
 from roomctl.central.fleet import Fleet
 from roomctl.central.ids import ulid
 from roomctl.central.store import DeviceRow, Store, open_store
@@ -96,6 +96,10 @@ class CentralService:
         self.fleet.places = {r[0]: (r[1], r[2], r[3]) for r in await self.store.registry()}
         self.fleet.acks = await self.store.acks()
         self.fleet.cfg_pushed = await self.store.cfg_versions()
+        self.fleet.cfg, skipped = apply_settings(self.config.alerts, await self.store.settings())
+        if skipped:
+            logger.warning("saved dashboard settings not applied (bad value or unknown name): %s;"
+                           " the config file's values stay", ", ".join(sorted(skipped)))
         now = time.time()
         for device_id, ts, _kind, _data in await self.store.events_between(
                 now - 7 * 86400, now + 86400, ("help.request",)):
@@ -353,6 +357,14 @@ class CentralService:
             self.publish(f"{p.PREFIX}{device_id}/cfg", full, retain=True)
         await self.store.audit(now, user, "cfg", ",".join(device_ids)[:500], text[:500])
         return version
+
+    async def save_settings(self, values: dict[str, Any], user: str) -> AlertConfig:
+        """Apply thresholds and schedule changed on the dashboard and keep them over a restart.
+
+        The audit line comes with the push of the new ``cfg`` that follows."""
+        self.fleet.cfg, _skipped = apply_settings(self.fleet.cfg, values)
+        await self.store.put_settings(values, user, time.time())
+        return self.fleet.cfg
 
     async def acknowledge(self, device_id: str, kind: str, key: str, user: str) -> None:
         """Acknowledge an alert and audit it."""

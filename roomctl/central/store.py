@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS sessions (token TEXT PRIMARY KEY, username TEXT, role
   expires_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS cfg (device_id TEXT PRIMARY KEY, cfg_version BIGINT, body TEXT,
   pushed_at DOUBLE PRECISION, by_user TEXT);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT, by_user TEXT,
+  at DOUBLE PRECISION);
 """
 
 GAPS = """SELECT boot_id, prev + 1, seq - 1 FROM (SELECT boot_id, seq, LAG(seq) OVER
@@ -248,6 +250,18 @@ class Store(ABC):
         """device_id → cfg_version last pushed."""
         rows = await self._fetch("SELECT device_id, cfg_version FROM cfg")
         return {r[0]: int(r[1]) for r in rows}
+
+    async def put_settings(self, values: dict[str, Any], user: str, at: float) -> None:
+        """Remember settings changed on the dashboard (they outrank the config file's)."""
+        await self._run([("INSERT INTO settings VALUES (?, ?, ?, ?) ON CONFLICT (name) DO "
+                          "UPDATE SET value = excluded.value, by_user = excluded.by_user, "
+                          "at = excluded.at", (name, json.dumps(value), user, at))
+                         for name, value in values.items()])
+
+    async def settings(self) -> dict[str, Any]:
+        """name → value of the settings saved on the dashboard."""
+        rows = await self._fetch("SELECT name, value FROM settings")
+        return {r[0]: json.loads(r[1]) for r in rows}
 
 
 class SqliteStore(Store):

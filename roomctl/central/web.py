@@ -11,13 +11,13 @@ import secrets
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from roomctl.central import charts, reports, views
 from roomctl.central.auth import allowed, verify_password
+from roomctl.central.config import EDITABLE_ALERTS, setting_value
 from roomctl.central.i18n import pick, translate
 from roomctl.central.service import CentralService
 from roomctl.resources import web_dir
@@ -246,8 +246,7 @@ async def handle_get_audit(request: web.Request) -> web.Response:
 
 def _settings_values(service: CentralService) -> dict[str, Any]:
     cfg = service.fleet.cfg
-    return {k: getattr(cfg, k) for k in ("offline_after_min", "lamp_pct_warn", "filter_pct_warn",
-                                         "business_start", "business_end", "nightly_off")}
+    return {k: getattr(cfg, k) for k in EDITABLE_ALERTS}
 
 
 async def handle_get_settings(request: web.Request) -> web.Response:
@@ -271,28 +270,13 @@ async def handle_post_settings(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     form = await request.post()
     try:
-        values: dict[str, Any] = {k: _setting(v, str(form[k]))
+        values: dict[str, Any] = {k: setting_value(v, str(form[k]))
                                   for k, v in _settings_values(service).items()}
     except (KeyError, ValueError):
         raise web.HTTPBadRequest(text="bad settings") from None
-    new = replace(service.fleet.cfg, **values)
-    service.fleet.cfg = new
+    new = await service.save_settings(values, request[USER])
     await service.push_cfg(sorted(service.fleet.places), cfg_body(new), request[USER])
     raise web.HTTPSeeOther("/settings")
-
-
-def _setting(old: Any, text: str) -> Any:
-    """Parse one settings field like its current value: a bounded int or an HH:MM time."""
-    text = text.strip()
-    if isinstance(old, int):
-        value = int(text)
-        if not 0 <= value <= 10_000:
-            raise ValueError(text)
-        return value
-    if text and (len(text) != 5 or text[2] != ":" or not (text[:2] + text[3:]).isdigit()
-                 or int(text[:2]) > 23 or int(text[3:]) > 59):
-        raise ValueError(text)
-    return text
 
 
 def cfg_body(cfg: Any) -> dict[str, Any]:

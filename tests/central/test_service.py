@@ -143,3 +143,20 @@ async def test_persistent_session_keeps_events_while_down(mosquitto: Any, tmp_pa
             await again.stop()
     finally:
         pub.close()
+
+
+async def test_saved_settings_outlive_a_restart(mosquitto: Any, store_url: str) -> None:
+    config = central_config(mosquitto, store_url)
+    svc = CentralService(config)
+    await svc.start()
+    try:
+        await svc.save_settings({"lamp_pct_warn": 75, "nightly_off": ""}, "ivo")
+    finally:
+        await svc.stop()
+    again = CentralService(config)
+    await again.start()
+    try:
+        assert (again.fleet.cfg.lamp_pct_warn, again.fleet.cfg.nightly_off) == (75, "")
+        assert again.fleet.cfg.filter_pct_warn == config.alerts.filter_pct_warn
+    finally:
+        await again.stop()

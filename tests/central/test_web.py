@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from roomctl.central.config import RoomEntry
+from roomctl.central.config import AlertConfig, RoomEntry, apply_settings
 from roomctl.central.service import CentralService
 from roomctl.central.simroom import SimRoom
 from roomctl.central.simulator import Simulator
@@ -134,6 +134,24 @@ async def test_cfg_push_is_applied_and_reported(stack: Any) -> None:
         async with s.post(f"{base}/settings", data={**form, "business_end": "25:00"}) as r:
             assert r.status == 400
     assert svc.fleet.cfg.lamp_pct_warn == 80
+    await svc.stop()  # a restart keeps what IT set on the page over the config file's values
+    again = CentralService(svc.config)
+    await again.start()
+    try:
+        assert again.fleet.cfg.lamp_pct_warn == 80 and again.fleet.cfg.nightly_off == "21:30"
+        assert again.fleet.cfg.business_end == "16:00"
+    finally:
+        await again.stop()
+
+
+def test_a_bad_saved_setting_is_skipped_and_the_rest_apply() -> None:
+    alerts = AlertConfig()
+    saved = {"lamp_pct_warn": 70, "nightly_off": "99:99", "filter_pct_warn": "90", "tz": "UTC",
+             "business_end": "18:00"}
+    applied, skipped = apply_settings(alerts, saved)
+    assert (applied.lamp_pct_warn, applied.business_end) == (70, "18:00")
+    assert (applied.nightly_off, applied.filter_pct_warn, applied.tz) == ("22:00", 90, alerts.tz)
+    assert sorted(skipped) == ["filter_pct_warn", "nightly_off", "tz"]
 
 
 async def test_enrol_unknown_device_ignores_its_claim(stack: Any, mosquitto: Any) -> None:
