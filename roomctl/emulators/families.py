@@ -568,32 +568,32 @@ class Hitachi(Family):
         return b"\x7f" + reply[1:]
 
 
+MAKERS: dict[str, Callable[[Projector], Family]] = {
+    "epson/escvp21": Epson,
+    "epson/escvpnet": lambda p: Epson(p, network=True),
+    "nec/binary-serial": Nec,
+    "nec/binary-tcp": Nec,
+    "samsung/mdc": SamsungMdc,
+    "lg/ka-serial": LgKa,
+    "panasonic/serial": Panasonic,
+    "panasonic/ntcontrol": lambda p: Panasonic(p, network=True),
+    "sony/adcp": SonyAdcp,
+    "hitachi/serial": Hitachi,
+}
+
+
+def _all_makers() -> dict[str, Callable[[Projector], Family]]:
+    """These families and the ones in ``ascii_families`` and ``binary_families``."""
+    from roomctl.emulators import ascii_families, binary_families
+
+    return {**MAKERS, **ascii_families.MAKERS, **binary_families.MAKERS}
+
+
 def family_for(profile_id: str, projector: Projector) -> Family:
     """The emulator family serving ``profile_id``; KeyError if there is none."""
-    makers: dict[str, Callable[[], Family]] = {
-        "epson/escvp21": lambda: Epson(projector),
-        "epson/escvpnet": lambda: Epson(projector, network=True),
-        "nec/binary-serial": lambda: Nec(projector),
-        "nec/binary-tcp": lambda: Nec(projector),
-        "samsung/mdc": lambda: SamsungMdc(projector),
-        "lg/ka-serial": lambda: LgKa(projector),
-        "panasonic/serial": lambda: Panasonic(projector),
-        "panasonic/ntcontrol": lambda: Panasonic(projector, network=True),
-        "sony/adcp": lambda: SonyAdcp(projector),
-        "hitachi/serial": lambda: Hitachi(projector),
-    }
-    return makers[profile_id]()
+    return _all_makers()[profile_id](projector)
 
 
-FAMILIES = (
-    "epson/escvp21",
-    "epson/escvpnet",
-    "nec/binary-serial",
-    "nec/binary-tcp",
-    "samsung/mdc",
-    "lg/ka-serial",
-    "panasonic/serial",
-    "panasonic/ntcontrol",
-    "sony/adcp",
-    "hitachi/serial",
-)
+def families() -> tuple[str, ...]:
+    """Every profile id an emulator serves."""
+    return tuple(_all_makers())

@@ -15,7 +15,7 @@ import sys
 import tty
 from typing import Any
 
-from roomctl.emulators.families import FAMILIES, Family, Projector, Session, family_for
+from roomctl.emulators.families import Family, Projector, Session, families, family_for
 
 logger = logging.getLogger(__name__)
 FAULTS = ("none", "no_reply", "garbage", "disconnect", "busy", "bad_checksum", "slow")
@@ -180,8 +180,8 @@ async def _run(args: Any) -> None:
 
 def serve(args: Any) -> int:
     """``roomctl emulate --profile ID``: run until interrupted."""
-    if args.profile not in FAMILIES:
-        known = ", ".join(FAMILIES)
+    if args.profile not in families():
+        known = ", ".join(families())
         print(f"no emulator for {args.profile!r}; available: {known}", file=sys.stderr)
         return 2
     if getattr(args, "fault", None) and args.fault not in FAULTS:

@@ -1,0 +1,56 @@
+"""A rig that wires family emulators to profile drivers over real ptys and real TCP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from roomctl.drivers.profile import ProfileDeviceConfig, ProfileDriver
+from roomctl.emulators.families import Projector
+from roomctl.emulators.profile import ProfileEmulator
+from roomctl.profiles import loader
+
+FAST = {"gap_s": 0.0, "reply_timeout_s": 0.5, "retries": 0}
+
+
+class Rig:
+    """Starts emulators and drivers wired to them; stops everything at the end."""
+
+    def __init__(self) -> None:
+        self.emulators: list[ProfileEmulator] = []
+        self.drivers: list[ProfileDriver] = []
+
+    async def start(
+        self, pid: str, *, pty: bool, password: str = "", fault: str = "none", **cfg: Any
+    ) -> tuple[ProfileEmulator, ProfileDriver]:
+        # Flat panels (no warming state in their protocol) switch at once.
+        delay = 0.0 if pid in ("lg/ka-serial", "samsung/mdc") else 0.3
+        projector = Projector(warmup_s=delay, cooldown_s=delay)
+        emulator = ProfileEmulator(pid, password=password, fault=fault, projector=projector)
+        self.emulators.append(emulator)
+        if pty:
+            where: dict[str, Any] = {"url": await emulator.start_pty()}
+        else:
+            where = {"host": "127.0.0.1", "port": await emulator.start_tcp()}
+        profile = loader.get(pid)
+        profile = replace(profile, timing=replace(profile.timing, **FAST))
+        config = ProfileDeviceConfig(type=pid, password=password, **where, **cfg)
+        driver = ProfileDriver(config, profile)
+        self.drivers.append(driver)
+        return emulator, driver
+
+    async def stop(self) -> None:
+        for driver in self.drivers:
+            await driver.close()
+        for emulator in self.emulators:
+            await emulator.stop()
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    r = Rig()
+    yield r
+    await r.stop()
