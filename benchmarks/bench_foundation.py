@@ -7,7 +7,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_foundation [--clients 35] [--idle-se
    Reports p50/p99 of the join POST and of join + first snapshot, and errors.
 2. Idle: RSS and CPU of the process over ``--idle-seconds`` with the display's WebSocket
    connected (the kiosk) and nobody else.
-Everything binds to 127.0.0.1.
+Everything binds to 127.0.0.1; ``--mdns`` also advertises the room over mDNS on 127.0.0.1 (as
+a real room does on its LAN; run it inside ``scripts/in-netns.sh``).
 """
 
 from __future__ import annotations
@@ -117,9 +118,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=35)
     parser.add_argument("--idle-seconds", type=float, default=60)
+    parser.add_argument("--mdns", action="store_true", help="advertise on 127.0.0.1 meanwhile")
     args = parser.parse_args()
+    mdns = {"enabled": True, "interfaces": ["127.0.0.1"]} if args.mdns else {"enabled": False}
     with tempfile.TemporaryDirectory() as tmp:
-        app = start_appliance(Path(tmp), web={"display_hosts": []}, mdns={"enabled": False})
+        app = start_appliance(Path(tmp), web={"display_hosts": []}, mdns=mdns)
         assert app.proc is not None
         try:
             asyncio.run(class_start(app.url, args.clients))
