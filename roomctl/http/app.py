@@ -10,7 +10,7 @@ from aiohttp import web
 from roomctl.http import api
 from roomctl.http.auth import auth_middleware, is_display_host
 from roomctl.http.keys import CONFIG, ROOM, WS_HANDLERS
-from roomctl.http.middleware import error_middleware, on_prepare
+from roomctl.http.middleware import error_middleware, on_prepare, quiet_malformed_requests
 from roomctl.http.openapi import document
 from roomctl.http.pages import add_pages
 from roomctl.http.routes import Route, RouteTable
@@ -62,6 +62,7 @@ async def https_redirect(request: web.Request, handler: Any) -> web.StreamRespon
 def make_app(room: Room, *, extra: list[RouteTable] | None = None) -> web.Application:
     """The appliance's web application for ``room``."""
     config = room.config
+    quiet_malformed_requests()
     middlewares: list[Any] = [error_middleware, auth_middleware]
     if config.web.tls_cert:
         middlewares.insert(0, https_redirect)

@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from roomctl.core.errors import PairingError, PermissionDenied, RateLimited, RoomctlError
 
@@ -110,3 +111,44 @@ def validate(data: Any, schema: dict[str, Any]) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "body"
         raise web.HTTPBadRequest(reason="invalid_request", text=f"{where}: {error.message}")
+
+
+class MalformedRequestFilter(logging.Filter):
+    """Turn aiohttp's ERROR + traceback for an unparsable request into one short line.
+
+    aiohttp already answers such a request with a 400; the traceback only fills the journal
+    (a scanner can send thousands). Within ``window_s`` only the first is logged; the next line
+    after the window says how many more there were.
+    """
+
+    def __init__(self, window_s: float = 60.0) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self._since = -window_s
+        self._skipped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False to drop the record; True (rewritten) to keep it."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        if record.created - self._since < self.window_s:
+            self._skipped += 1
+            return False
+        more = f" (and {self._skipped} more in the last minute)" if self._skipped else ""
+        self._since, self._skipped = record.created, 0
+        first = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        record.msg, record.args = (
+            "refused a malformed HTTP request (%s: %s)%s",
+            (exc.code, first[:120], more),
+        )
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install ``MalformedRequestFilter`` on aiohttp's server logger (once)."""
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestFilter) for f in server.filters):
+        server.addFilter(MalformedRequestFilter())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -69,3 +70,28 @@ async def test_log_holds_no_secret_and_no_name(tmp_path: Path) -> None:
     ]  # fmt: skip
     leaks = [s for s in forbidden if s and s in log]
     assert not leaks, f"{leaks} in {log[-2000:]}"
+
+
+async def _raw(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(200), 5)
+    finally:
+        writer.close()
+
+
+async def test_malformed_requests_get_400_and_one_short_log_line(tmp_path: Path) -> None:
+    app = start_appliance(tmp_path)
+    try:
+        bad = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Probe: \x00\r\n\r\n"
+        for _ in range(5):  # a scanner's burst
+            assert (await _raw(app.port, bad)).split(b"\r\n")[0].endswith(b" 400 Bad Request")
+        async with aiohttp.ClientSession() as s, s.get(f"{app.url}/healthz") as r:
+            assert r.status == 200  # and the appliance goes on serving
+    finally:
+        app.stop()
+    log = app.log_path.read_text()
+    assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
+    assert log.count("refused a malformed HTTP request (400: Invalid header value char") == 1
