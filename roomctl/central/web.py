@@ -63,14 +63,12 @@ def html(request: web.Request, body: str, status: int = 200) -> web.Response:
     return resp
 
 
-@web.middleware
-async def security(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Security headers on every response."""
-    resp = await handler(request)
+async def security(request: web.Request, resp: web.StreamResponse) -> None:
+    """Security headers on every response, error pages included; no versions in ``Server``."""
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
-    return resp
+    resp.headers["Server"] = "roomctl-dashboard"
 
 
 @web.middleware
@@ -390,7 +388,8 @@ async def handle_get_health(request: web.Request) -> web.Response:
 
 def make_app(service: CentralService) -> web.Application:
     """The dashboard app bound to a running service."""
-    app = web.Application(middlewares=[security, authenticate], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[authenticate], client_max_size=64 * 1024)
+    app.on_response_prepare.append(security)
     app[SERVICE] = service
     app[FAILS] = defaultdict(deque)
     r = app.router

@@ -74,9 +74,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
 
 
 async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    """Add the security headers to every response."""
+    """Add the security headers to every response; name no versions in ``Server``."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    response.headers["Server"] = "roomctl"
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
 

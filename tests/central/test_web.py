@@ -61,6 +61,10 @@ async def test_login_required_and_wrong_password_refused(stack: Any) -> None:
         async with s.get(f"{base}/") as r:
             assert r.url.path == "/login"
             assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+            assert r.headers["Server"] == "roomctl-dashboard"
+        async with s.get(f"{base}/static/no-such.css") as r:  # error pages carry them too
+            assert r.status == 404
+            assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
         async with s.post(f"{base}/login", data={"user": "ivo", "password": "nope"}) as r:
             assert r.status == 401
         async with s.get(f"{base}/live") as r:

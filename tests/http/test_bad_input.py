@@ -55,6 +55,7 @@ async def test_security_headers_on_every_response(client: Client) -> None:
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert "unsafe-inline" not in csp
         assert resp.headers["Referrer-Policy"] == "no-referrer"
+        assert resp.headers["Server"] == "roomctl"  # no library or Python versions for scanners
 
 
 async def test_pages_have_no_inline_script(client: Client, room: Room) -> None:
