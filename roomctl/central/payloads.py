@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from roomctl.core import jsonin
 from roomctl.core.errors import ProtocolError
 
 PREFIX = "roomctl/v1/dev/"
@@ -58,11 +58,11 @@ def parse_topic(topic: str) -> Topic:
 def load_json(payload: bytes) -> dict[str, Any]:
     """A JSON object from a payload, or ProtocolError."""
     try:
-        data = json.loads(payload)
+        data = jsonin.loads(payload)
+    except jsonin.TooDeep:
+        raise ProtocolError("payload is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as err:
         raise ProtocolError(f"payload is not JSON: {err}") from None
-    except RecursionError:  # deeply nested arrays or objects
-        raise ProtocolError("payload is nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("payload is not a JSON object")
     if data.get("v", 1) != 1:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -10,6 +9,7 @@ import jsonschema
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from roomctl.core import jsonin
 from roomctl.core.errors import PairingError, PermissionDenied, RateLimited, RoomctlError
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ async def json_body(request: web.Request, schema: dict[str, Any] | None = None) 
         raise web.HTTPUnsupportedMediaType(reason="json_required")
     raw = await request.read()
     try:
-        data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is hostile input
+        data = jsonin.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):  # jsonin.TooDeep too: deep nesting is hostile
         raise web.HTTPBadRequest(
             reason="malformed_json", text="the body is not valid JSON"
         ) from None

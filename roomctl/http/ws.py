@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from roomctl.core import jsonin
 from roomctl.core.events import PairingRotated, RoomChanged
 from roomctl.core.tasks import cancel
 from roomctl.http.keys import ROLES, ROOM, SESSION, WS_HANDLERS
@@ -197,8 +198,8 @@ async def _dispatch(app: web.Application, conn: Connection, text: str) -> None:
         await conn.error("rate_limited")
         return
     try:
-        msg = json.loads(text)
-    except (ValueError, RecursionError):  # deeply nested input must not end the socket
+        msg = jsonin.loads(text)
+    except ValueError:  # jsonin.TooDeep too: deeply nested input must not end the socket
         await conn.error("malformed_json")
         return
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):

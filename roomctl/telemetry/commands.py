@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roomctl.config.schema import parse
+from roomctl.core import jsonin
 from roomctl.core.errors import (
     CommandRejected,
     ConfigError,
@@ -57,11 +57,11 @@ def _decode(payload: bytes) -> dict[str, Any] | str:
     if len(payload) > MAX_PAYLOAD:
         return "payload too large"
     try:
-        body = json.loads(payload.decode("utf-8"))
+        body = jsonin.loads(payload.decode("utf-8"))
+    except jsonin.TooDeep:
+        return "nested too deeply"
     except (UnicodeDecodeError, ValueError):
         return "not JSON"
-    except RecursionError:  # 16 KiB of brackets is enough to exhaust the parser's stack
-        return "nested too deeply"
     return body if isinstance(body, dict) else "not a JSON object"
 
 
