@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from roomctl.config.schema import parse, secret
-from roomctl.core.errors import CommandRejected, NotReady, ProfileError, Unavailable
+from roomctl.core.errors import CommandRejected, NotReady, ProfileError, ProtocolError, Unavailable
 from roomctl.drivers.base import Capabilities, Capability, DeviceState, Driver, Power
 from roomctl.profiles import codec, handshake, loader
 from roomctl.profiles.schema import Profile
@@ -111,6 +111,7 @@ class ProfileDriver(Driver):
         self.capabilities = capabilities_of(profile, config.model)
         self.pushed: dict[str, str] = {}  # last unsolicited value per meaning ("power")
         self._prefix = b""
+        self._leftover = b""  # bytes read after the last reply, checked before the next request
         self._lock = asyncio.Lock()
         self._last_reply = 0.0
         self._model: str | None = None
@@ -158,10 +159,17 @@ class ProfileDriver(Driver):
             volume=values.get("volume_query"),
             lamp_hours=values.get("lamp_query"),
             filter_hours=values.get("filter_query"),
-            errors=values.get("error_query") or {},
+            errors=values.get("error_query") or self._announced_errors(),
             model=self._model or self.config.model or None,
             name=self.config.name or values.get("name_query"),
         )
+
+    def _announced_errors(self) -> dict[str, str]:
+        """A fault the device announced by itself (Optoma INFO4/6/7), for one with no error query.
+
+        It stands until the device announces a clean start (its unsolicited "ok")."""
+        fault = self.pushed.get("error", "ok")
+        return {} if fault == "ok" else {"announced": fault}
 
     def _assumed_input(self, power: Power) -> str | None:
         return self._selected if power is Power.ON and not self._has("input_query") else None
@@ -229,7 +237,8 @@ class ProfileDriver(Driver):
             await self._open()
         try:
             await self._pace()
-            self.transport.discard_input()
+            self._note_stale(self._leftover + self.transport.discard_input())
+            self._leftover = b""
             prefix, self._prefix = self._prefix, b""
             await self.transport.write(prefix + data)
             value = None if no_reply else await self._read_reply(command, data, timeout)
@@ -259,7 +268,21 @@ class ProfileDriver(Driver):
                 continue
             self._note_unsolicited(unit)
             if not codec.is_noise(self.profile, unit, sent):
+                self._leftover = buf  # what came after the reply (Optoma's INFO1 after a P)
                 return codec.decode(self.profile, command, unit, sent=sent, model=self.config.model)
+
+    def _note_stale(self, data: bytes) -> None:
+        """Look for unsolicited lines in input that arrived between requests."""
+        if not data or not self.profile.unsolicited:
+            return
+        try:
+            while True:
+                unit, data = codec.split(self.profile, data)
+                if unit is None:
+                    return
+                self._note_unsolicited(unit)
+        except ProtocolError:
+            return  # noise between requests is not worth more than the reply it precedes
 
     def _note_unsolicited(self, unit: bytes) -> None:
         for meaning, value in codec.unsolicited(self.profile, unit):

@@ -25,8 +25,10 @@ class Transport(ABC):
         """At least one byte; raise Unavailable on timeout or when the link is gone."""
 
     @abstractmethod
-    def discard_input(self) -> None:
-        """Drop bytes received but not yet read (stale replies, power-on noise)."""
+    def discard_input(self) -> bytes:
+        """Drop bytes received but not yet read (stale replies, power-on noise); return them.
+
+        The caller may still look in them for what the device sent by itself."""
 
     @property
     @abstractmethod

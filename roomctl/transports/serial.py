@@ -132,11 +132,15 @@ class SerialTransport(Transport):
             raise Unavailable(f"{self.url} closed")
         return data
 
-    def discard_input(self) -> None:
-        """Drop bytes already handed to the loop."""
+    def discard_input(self) -> bytes:
+        """Drop bytes already handed to the loop; return them."""
+        dropped = bytearray()
         if self._queue is None:
-            return
+            return b""
         while not self._queue.empty():
-            if self._queue.get_nowait() is None:
+            chunk = self._queue.get_nowait()
+            if chunk is None:
                 self._queue.put_nowait(None)  # keep the "closed" marker
-                return
+                break
+            dropped += chunk
+        return bytes(dropped)

@@ -71,10 +71,12 @@ class TcpTransport(Transport):
             raise Unavailable("the device closed the connection")
         return data
 
-    def discard_input(self) -> None:
-        """Drop what the stream has buffered."""
-        self._pending = b""
+    def discard_input(self) -> bytes:
+        """Drop what the stream has buffered; return it."""
+        dropped, self._pending = self._pending, b""
         if self._reader is not None:
             buffered = getattr(self._reader, "_buffer", None)
             if isinstance(buffered, bytearray):
+                dropped += bytes(buffered)
                 buffered.clear()
+        return dropped

@@ -93,6 +93,12 @@ async def test_optoma_lamp_hours_and_pushed_errors(rig: Rig) -> None:
     emulator.projector.error = "fan"
     await driver.poll()  # INFO6 comes in front of the next reply
     assert driver.pushed["power"] == "error"
+    # Optoma has no error query: the announced fault is what the caretaker sees, and it stays
+    assert (await driver.poll()).errors == {"announced": "fan lock"}
+    assert (await driver.poll()).errors == {"announced": "fan lock"}
+    emulator.projector.error = ""
+    await driver.command("power", on=True)  # INFO1, a clean start, clears it
+    assert (await driver.poll()).errors == {}
 
 
 @pytest.mark.parametrize(("set_id", "answers"), [("01", True), ("00", True), ("02", False)])
