@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from roomctl.emulators.families import Family, Projector, Session
+from roomctl.emulators.base import Family, Projector, Session
 
 # Text replies damaged the way line noise or a parity mismatch damages them: the high bit set
 # on every letter and digit, line ends intact (so a reader sees a complete but unreadable line).

@@ -1,4 +1,4 @@
-"""Emulator families for ViewSonic binary, Sony binary serial and Hitachi TCP 9715 (manuals).
+"""Emulator families for Hitachi (serial and TCP 9715), ViewSonic and Sony binary (manuals).
 
 Like ``families``, this imports nothing from ``roomctl.profiles``.
 """
@@ -8,7 +8,64 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from roomctl.emulators.families import Family, Hitachi, Projector, Session
+from roomctl.emulators.base import Family, Projector, Session
+
+# ---------------------------------------------------------------- Hitachi serial
+HITACHI = {
+    "BAD2010000600100": ("power", True),
+    "2AD3010000600000": ("power", False),
+    "19D3020000600000": ("get_power", None),
+    "C2FF020090100000": ("get_lamp", None),
+    "C2F00200A0100000": ("get_filter", None),
+    "CDD2020000200000": ("get_input", None),
+    "D9D8020020600000": ("get_error", None),
+    "0ED2010000200300": ("input", "hdmi1"),
+    "FED2010000200000": ("input", "computer1"),
+}
+HITACHI_INPUT = {"computer1": 0x00, "hdmi1": 0x03, "hdmi2": 0x0D}
+
+
+class Hitachi(Family):
+    """Hitachi/Maxell 13-byte frames BE EF 03 06 00 ...; replies 06, 15, 1C, 1D lo hi, 1F."""
+
+    binary = True
+
+    def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
+        """Fixed 13-byte requests."""
+        return (buf[:13], buf[13:]) if len(buf) >= 13 else (None, buf)
+
+    def answer(self, request: bytes, session: Session) -> bytes | None:
+        """One exchange."""
+        if request[:5] != b"\xbe\xef\x03\x06\x00":
+            return b"\x15"
+        action, arg = HITACHI.get(request[5:].hex().upper(), ("", None))
+        p = self.p
+        state = p.power()
+        if action == "power":
+            return b"\x06" if p.set_power(bool(arg)) else b"\x1f\x00\x00"
+        if state == "warming":
+            return b"\x1f\x00\x00"  # "commands are not accepted during warm-up"
+        value = {
+            "get_power": {"off": 0, "on": 1, "cooling": 2}.get(state, 0),
+            "get_lamp": p.lamp_hours,
+            "get_filter": p.filter_hours,
+            "get_error": 3 if p.error else 0,
+            "get_input": HITACHI_INPUT.get(p.input, 3),
+        }.get(action)
+        if value is not None:
+            return b"\x1d" + value.to_bytes(2, "little")
+        if action == "input" and state == "on":
+            p.input = str(arg)
+            return b"\x06"
+        return b"\x15" if not action else b"\x1c\x00\x00"
+
+    def busy(self, request: bytes) -> bytes:
+        """1F: busy, send the same command again."""
+        return b"\x1f\x00\x00"
+
+    def corrupt(self, reply: bytes) -> bytes:
+        """Hitachi replies carry no checksum: an impossible first byte instead."""
+        return b"\x7f" + reply[1:]
 
 
 def _sum(data: bytes) -> int:
@@ -273,6 +330,7 @@ class Hitachi9715(Family):
 
 
 MAKERS: dict[str, Callable[[Projector], Family]] = {
+    "hitachi/serial": Hitachi,
     "viewsonic/binary": ViewSonic,
     "sony/binary-serial": SonyBinary,
     "hitachi/tcp9715": Hitachi9715,

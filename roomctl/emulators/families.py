@@ -1,115 +1,18 @@
 """Wire-protocol sides of the family emulators, written from the manuals, not from the codec.
 
-This module deliberately imports nothing from ``roomctl.profiles``: if a profile were wrong,
-an emulator built from it would agree with it. Each family turns one request into one reply
-against a shared ``Projector`` state machine.
+This module and its siblings (``display_families``, ``ascii_families``, ``binary_families``)
+deliberately import nothing from ``roomctl.profiles``: if a profile were wrong, an emulator
+built from it would agree with it. Each family turns one request into one reply against a
+shared ``Projector`` state machine (``base``). The registry of all of them is at the end.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import ClassVar
 
-
-@dataclass
-class Projector:
-    """A projector's state: power with warm-up/cool-down, input, picture, lamp and errors."""
-
-    warmup_s: float = 3.0
-    cooldown_s: float = 3.0
-    clock: Callable[[], float] = time.monotonic
-    lamp_hours: int = 1234
-    filter_hours: int = 321
-    input: str = "hdmi1"
-    blank: bool = False
-    freeze: bool = False
-    volume: int = 10
-    mute: bool = False
-    error: str = ""  # "" = none; a family-neutral name ("lamp", "fan", "temperature")
-    model: str = "EMU-1000"
-    _power: str = "off"
-    _since: float = field(default=0.0)
-
-    def power(self) -> str:
-        """off, warming, on or cooling, advancing timed transitions."""
-        elapsed = self.clock() - self._since
-        if self._power == "warming" and elapsed >= self.warmup_s:
-            self._power = "on"
-        elif self._power == "cooling" and elapsed >= self.cooldown_s:
-            self._power = "off"
-        return self._power
-
-    def set_power(self, on: bool) -> bool:
-        """Start warming or cooling; False when the request is not allowed now."""
-        state = self.power()
-        if state in ("warming", "cooling"):
-            return (state == "warming") == on  # repeating the same request is fine
-        if on and state == "off":
-            self._power, self._since = "warming", self.clock()
-        elif not on and state == "on":
-            self._power, self._since = "cooling", self.clock()
-        return True
-
-
-@dataclass
-class Session:
-    """Per-connection state: handshake progress and the password check."""
-
-    password: str = ""
-    greeted: bool = False
-    authenticated: bool = False
-    random: str = "23181e1e"
-    close_after_reply: bool = False
-
-
-class Family(ABC):
-    """One protocol family's request splitting and answering."""
-
-    binary = False
-
-    def __init__(self, projector: Projector) -> None:
-        self.p = projector
-
-    def greeting(self, session: Session) -> bytes:
-        """Bytes sent when a client connects."""
-        return b""
-
-    @abstractmethod
-    def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
-        """One complete request off the front of ``buf``."""
-
-    def is_handshake(self, request: bytes, session: Session) -> bool:
-        """Whether ``request`` belongs to the session set-up (faults leave it alone)."""
-        return request.startswith(b"ESC/VP.net") or (
-            isinstance(self, SonyAdcp) and not session.authenticated
-        )
-
-    @abstractmethod
-    def answer(self, request: bytes, session: Session) -> bytes | None:
-        """The reply to one request (None: say nothing)."""
-
-    @abstractmethod
-    def busy(self, request: bytes) -> bytes:
-        """The family's "not now" reply."""
-
-    def corrupt(self, reply: bytes) -> bytes:
-        """``reply`` with a wrong checksum (text families: a damaged line)."""
-        return reply[:-1] + bytes([reply[-1] ^ 0x5A]) if reply else reply
-
-
-def _split_at(buf: bytes, end: bytes) -> tuple[bytes | None, bytes]:
-    i = buf.find(end)
-    return (None, buf) if i < 0 else (buf[: i + len(end)], buf[i + len(end) :])
-
-
-def _sum(data: bytes) -> int:
-    return sum(data) & 0xFF
-
+from roomctl.emulators.base import Family, Projector, Session, split_at, sum8
 
 # ---------------------------------------------------------------- Epson ESC/VP21, ESC/VP.net
 EPSON_POWER = {"off": "04", "warming": "02", "on": "01", "cooling": "03"}
@@ -128,7 +31,11 @@ class Epson(Family):
         if self.network and buf.startswith(b"ESC/VP.net"):
             size = 16 + (18 if len(buf) > 15 and buf[15] else 0)
             return (buf[:size], buf[size:]) if len(buf) >= size else (None, buf)
-        return _split_at(buf, b"\r")
+        return split_at(buf, b"\r")
+
+    def is_handshake(self, request: bytes, session: Session) -> bool:
+        """The ESC/VP.net hello."""
+        return request.startswith(b"ESC/VP.net")
 
     def answer(self, request: bytes, session: Session) -> bytes | None:
         """One ESC/VP21 exchange."""
@@ -210,11 +117,11 @@ class Nec(Family):
 
     def _frame(self, id1: int, id2: int, data: bytes = b"") -> bytes:
         head = bytes([id1, id2, self.ID, self.MODEL, len(data)]) + data
-        return head + bytes([_sum(head)])
+        return head + bytes([sum8(head)])
 
     def answer(self, request: bytes, session: Session) -> bytes | None:
         """One exchange; a bad checksum gets no answer (as the manual says)."""
-        if _sum(request[:-1]) != request[-1]:
+        if sum8(request[:-1]) != request[-1]:
             return None
         id1, id2, data = request[0], request[1], request[5:-1]
         p = self.p
@@ -250,125 +157,6 @@ class Nec(Family):
         return self._frame(0xA0 | request[0], request[1], b"\x07\x00")
 
 
-# ---------------------------------------------------------------- Samsung MDC
-SAMSUNG_INPUTS = {0x14: "pc", 0x18: "dvi", 0x21: "hdmi1", 0x23: "hdmi2", 0x25: "displayport"}
-
-
-class SamsungMdc(Family):
-    """MDC: AA cmd id len data cks; ACK 'A', NAK 'N'."""
-
-    binary = True
-
-    def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
-        """Resynchronise on the AA header; byte 3 is the data length."""
-        start = buf.find(b"\xaa")
-        if start < 0:
-            return None, b""
-        buf = buf[start:]
-        if len(buf) < 4:
-            return None, buf
-        size = 5 + buf[3]
-        return (buf[:size], buf[size:]) if len(buf) >= size else (None, buf)
-
-    def _reply(self, ok: bool, dev: int, cmd: int, value: int) -> bytes:
-        body = bytes([0xFF, dev, 0x03, 0x41 if ok else 0x4E, cmd, value])
-        return b"\xaa" + body + bytes([_sum(body)])
-
-    def answer(self, request: bytes, session: Session) -> bytes | None:
-        """One exchange; ID FE (broadcast) is never acknowledged."""
-        if _sum(request[1:-1]) != request[-1]:
-            return None
-        cmd, dev, data = request[1], request[2], request[4:-1]
-        if dev == 0xFE:
-            return None
-        p = self.p
-        if cmd == 0x11:
-            if data and not p.set_power(data[0] == 1):
-                return self._reply(False, dev, cmd, 0x02)
-            return self._reply(True, dev, cmd, int(p.power() in ("on", "warming")))
-        if cmd == 0x12:
-            if data:
-                p.volume = data[0]
-            return self._reply(True, dev, cmd, p.volume)
-        if cmd == 0x13:
-            if data:
-                p.mute = data[0] == 1
-            return self._reply(True, dev, cmd, int(p.mute))
-        if cmd == 0x14:
-            if data and data[0] not in SAMSUNG_INPUTS:
-                return self._reply(False, dev, cmd, 0x01)
-            if data:
-                p.input = SAMSUNG_INPUTS[data[0]]
-            code = next((k for k, v in SAMSUNG_INPUTS.items() if v == p.input), 0x21)
-            return self._reply(True, dev, cmd, code)
-        return self._reply(False, dev, cmd, 0x00)
-
-    def busy(self, request: bytes) -> bytes:
-        """Samsung has no busy reply: a NAK."""
-        return self._reply(False, request[2], request[1], 0x02)
-
-
-# ---------------------------------------------------------------- LG ka
-LG_INPUTS = {"60": "rgb", "70": "dvi", "90": "hdmi1", "91": "hdmi2"}
-
-
-class LgKa(Family):
-    """LG: ``ka 01 01\\r`` -> ``a 01 OK01x``; lowercase hex data, ff reads."""
-
-    def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
-        """Requests end with CR."""
-        return _split_at(buf, b"\r")
-
-    def answer(self, request: bytes, session: Session) -> bytes | None:
-        """One exchange."""
-        m = re.fullmatch(rb"([a-z])([a-z]) ([0-9a-f]{2}) ([0-9a-f]{2})\r", request)
-        if m is None:
-            return None
-        cmd = (m.group(1) + m.group(2)).decode()
-        set_id, data = m.group(3).decode(), m.group(4).decode()
-        if set_id == "00":
-            return None
-        out = self._do(cmd, data)
-        status = f"OK{out}" if out is not None else "NG01"
-        return f"{cmd[1]} {set_id} {status}x".encode()
-
-    def _do(self, cmd: str, data: str) -> str | None:
-        p = self.p
-        read = data == "ff"
-        if cmd == "ka":
-            if not read:
-                p.set_power(data == "01")
-            return "01" if p.power() in ("on", "warming") else "00"
-        if p.power() != "on":
-            return None
-        if cmd == "kd":
-            p.blank = p.blank if read else data == "01"
-            return "01" if p.blank else "00"
-        if cmd == "ke":
-            p.mute = p.mute if read else data == "00"
-            return "00" if p.mute else "01"
-        if cmd == "kf":
-            p.volume = p.volume if read else int(data, 16)
-            return f"{p.volume:02x}"
-        if cmd == "xb":
-            if not read and data not in LG_INPUTS:
-                return None
-            p.input = p.input if read else LG_INPUTS[data]
-            return next((k for k, v in LG_INPUTS.items() if v == p.input), "90")
-        if cmd == "kz":
-            return "00"
-        return None
-
-    def busy(self, request: bytes) -> bytes:
-        """NG 03: wait more time."""
-        text = request.decode("ascii", "replace")
-        return f"{text[1:2] or 'a'} {text[3:5] or '01'} NG03x".encode()
-
-    def corrupt(self, reply: bytes) -> bytes:
-        """A damaged reply."""
-        return b"a 01 O\x80K0"
-
-
 # ---------------------------------------------------------------- Panasonic NTCONTROL / serial
 PANASONIC_INPUTS = {"RG1": "computer1", "HD1": "hdmi1", "DVI": "dvi", "VID": "video"}
 
@@ -390,9 +178,9 @@ class Panasonic(Family):
     def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
         """CR-terminated on the network, STX..ETX on serial."""
         if self.network:
-            return _split_at(buf, b"\r")
+            return split_at(buf, b"\r")
         start = buf.find(b"\x02")
-        return (None, b"") if start < 0 else _split_at(buf[start:], b"\x03")
+        return (None, b"") if start < 0 else split_at(buf[start:], b"\x03")
 
     def answer(self, request: bytes, session: Session) -> bytes | None:
         """One exchange."""
@@ -461,9 +249,13 @@ class SonyAdcp(Family):
         session.authenticated = not session.password
         return b"NOKEY\r\n" if not session.password else f"{session.random}\r\n".encode()
 
+    def is_handshake(self, request: bytes, session: Session) -> bool:
+        """The answer to the challenge."""
+        return not session.authenticated
+
     def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
         """Lines end with LF."""
-        return _split_at(buf, b"\n")
+        return split_at(buf, b"\n")
 
     def answer(self, request: bytes, session: Session) -> bytes | None:
         """One exchange (the first line answers the challenge when a password is set)."""
@@ -510,83 +302,23 @@ class SonyAdcp(Family):
         return b'"st\xffrtup\r\n'
 
 
-# ---------------------------------------------------------------- Hitachi serial
-HITACHI = {
-    "BAD2010000600100": ("power", True),
-    "2AD3010000600000": ("power", False),
-    "19D3020000600000": ("get_power", None),
-    "C2FF020090100000": ("get_lamp", None),
-    "C2F00200A0100000": ("get_filter", None),
-    "CDD2020000200000": ("get_input", None),
-    "D9D8020020600000": ("get_error", None),
-    "0ED2010000200300": ("input", "hdmi1"),
-    "FED2010000200000": ("input", "computer1"),
-}
-HITACHI_INPUT = {"computer1": 0x00, "hdmi1": 0x03, "hdmi2": 0x0D}
-
-
-class Hitachi(Family):
-    """Hitachi/Maxell 13-byte frames BE EF 03 06 00 ...; replies 06, 15, 1C, 1D lo hi, 1F."""
-
-    binary = True
-
-    def split(self, buf: bytes) -> tuple[bytes | None, bytes]:
-        """Fixed 13-byte requests."""
-        return (buf[:13], buf[13:]) if len(buf) >= 13 else (None, buf)
-
-    def answer(self, request: bytes, session: Session) -> bytes | None:
-        """One exchange."""
-        if request[:5] != b"\xbe\xef\x03\x06\x00":
-            return b"\x15"
-        action, arg = HITACHI.get(request[5:].hex().upper(), ("", None))
-        p = self.p
-        state = p.power()
-        if action == "power":
-            return b"\x06" if p.set_power(bool(arg)) else b"\x1f\x00\x00"
-        if state == "warming":
-            return b"\x1f\x00\x00"  # "commands are not accepted during warm-up"
-        value = {
-            "get_power": {"off": 0, "on": 1, "cooling": 2}.get(state, 0),
-            "get_lamp": p.lamp_hours,
-            "get_filter": p.filter_hours,
-            "get_error": 3 if p.error else 0,
-            "get_input": HITACHI_INPUT.get(p.input, 3),
-        }.get(action)
-        if value is not None:
-            return b"\x1d" + value.to_bytes(2, "little")
-        if action == "input" and state == "on":
-            p.input = str(arg)
-            return b"\x06"
-        return b"\x15" if not action else b"\x1c\x00\x00"
-
-    def busy(self, request: bytes) -> bytes:
-        """1F: busy, send the same command again."""
-        return b"\x1f\x00\x00"
-
-    def corrupt(self, reply: bytes) -> bytes:
-        """Hitachi replies carry no checksum: an impossible first byte instead."""
-        return b"\x7f" + reply[1:]
-
-
 MAKERS: dict[str, Callable[[Projector], Family]] = {
     "epson/escvp21": Epson,
     "epson/escvpnet": lambda p: Epson(p, network=True),
     "nec/binary-serial": Nec,
     "nec/binary-tcp": Nec,
-    "samsung/mdc": SamsungMdc,
-    "lg/ka-serial": LgKa,
     "panasonic/serial": Panasonic,
     "panasonic/ntcontrol": lambda p: Panasonic(p, network=True),
     "sony/adcp": SonyAdcp,
-    "hitachi/serial": Hitachi,
 }
 
 
 def _all_makers() -> dict[str, Callable[[Projector], Family]]:
-    """These families and the ones in ``ascii_families`` and ``binary_families``."""
-    from roomctl.emulators import ascii_families, binary_families
+    """These families and their siblings'."""
+    from roomctl.emulators import ascii_families, binary_families, display_families
 
-    return {**MAKERS, **ascii_families.MAKERS, **binary_families.MAKERS}
+    siblings = (display_families, ascii_families, binary_families)
+    return {**MAKERS, **{k: v for m in siblings for k, v in m.MAKERS.items()}}
 
 
 def family_for(profile_id: str, projector: Projector) -> Family:

@@ -15,7 +15,8 @@ import sys
 import tty
 from typing import Any
 
-from roomctl.emulators.families import Family, Projector, Session, families, family_for
+from roomctl.emulators.base import Family, Projector, Session
+from roomctl.emulators.families import families, family_for
 
 logger = logging.getLogger(__name__)
 FAULTS = ("none", "no_reply", "garbage", "disconnect", "busy", "bad_checksum", "slow")

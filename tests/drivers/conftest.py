@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from roomctl.drivers.profile import ProfileDeviceConfig, ProfileDriver
-from roomctl.emulators.families import Projector
+from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from roomctl.profiles import loader
 

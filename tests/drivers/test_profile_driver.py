@@ -20,7 +20,7 @@ from roomctl.core.errors import (
 from roomctl.drivers.base import Capability, Power
 from roomctl.drivers.profile import ProfileDeviceConfig, ProfileDriver, create
 from roomctl.emulators import profile as emu_mod
-from roomctl.emulators.families import Projector
+from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from roomctl.profiles import loader
 from tests.drivers.conftest import FAST, Rig

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from roomctl.emulators.families import Projector
+from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import GARBAGE, ProfileEmulator
 from tests.support.real import async_wait_for
 

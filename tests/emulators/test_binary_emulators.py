@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from roomctl.emulators.base import Projector
 from roomctl.emulators.binary_families import SonyBinary
-from roomctl.emulators.families import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from tests.support.real import async_wait_for
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from roomctl.emulators.families import Projector
+from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from tests.support.real import wait_for
 
@@ -174,3 +174,18 @@ def test_serve_refuses_unknown_profiles() -> None:
 
     args = SimpleNamespace(profile="acme/x", tcp=None, pty=False, password="", fault=None)
     assert serve(args) == 2
+
+
+def test_every_shipped_family_has_an_emulator_built_apart_from_the_codec() -> None:
+    code = (
+        "import sys; from roomctl.emulators.families import families; "
+        "from roomctl.emulators import pjlink; names = families(); "
+        "print(sorted(names)); print(any(m.startswith('roomctl.profiles') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    emulated, codec_loaded = out.stdout.splitlines()
+    from roomctl.profiles import loader
+
+    vendor_families = sorted(p for p in loader.load_all() if not p.startswith("pjlink/"))
+    assert emulated == str(vendor_families)  # PJLink has its own, roomctl.emulators.pjlink
+    assert codec_loaded == "False"  # a wrong profile must not pass against its own codec
