@@ -36,9 +36,25 @@ def translate(lang: str, key: str, **params: Any) -> str:
         return text
 
 
-def pick_language(requested: str | None, cookie: str | None, default: str) -> str:
-    """The visitor's language: an explicit choice, then their cookie, then the room's."""
-    for candidate in (requested, cookie, default):
+def pick_language(requested: str | None, cookie: str | None, default: str, accept: str = "") -> str:
+    """The visitor's language: an explicit choice, their cookie, their browser's, the room's."""
+    for candidate in (requested, cookie, *browser_languages(accept), default):
         if candidate in LANGUAGES:
             return str(candidate)
     return FALLBACK
+
+
+def browser_languages(accept: str) -> list[str]:
+    """Language codes of an Accept-Language header, most wanted first (q=0 means "not")."""
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(accept.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if q > 0 and tag:
+            ranked.append((-q, i, tag.split("-")[0].lower()))
+    return [code for _q, _i, code in sorted(ranked)]

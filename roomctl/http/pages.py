@@ -63,9 +63,12 @@ def fill(text: str, lang: str, values: dict[str, Any]) -> str:
 
 
 def language_of(request: web.Request) -> str:
-    """The visitor's language."""
+    """The visitor's language; the room display ignores its browser's (a kiosk's is en-US)."""
     default = request.app[CONFIG].room.language
-    return pick_language(request.query.get("lang"), request.cookies.get(LANG_COOKIE), default)
+    accept = "" if request.path == "/display" else request.headers.get("Accept-Language", "")
+    return pick_language(
+        request.query.get("lang"), request.cookies.get(LANG_COOKIE), default, accept
+    )
 
 
 def _lang_links(request: web.Request, lang: str) -> str:

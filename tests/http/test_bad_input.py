@@ -103,3 +103,16 @@ async def test_language_switch_sets_a_cookie_and_translates(client: Client) -> N
     assert 'lang="sv"' in await again.text()
     fi = await (await client.get("/?lang=fi")).text()
     assert "Liity luokkaan" in fi
+
+
+async def test_a_first_visit_speaks_the_browsers_language_but_the_display_the_rooms(
+    client: Client,
+) -> None:
+    swedish = {"Accept-Language": "de-DE,sv-FI;q=0.9,fi;q=0.8,en;q=0.5"}
+    assert 'lang="sv"' in await (await client.get("/", headers=swedish)).text()
+    finnish = {"Accept-Language": "sv;q=0, fi-FI"}  # q=0 is "not Swedish"
+    assert 'lang="fi"' in await (await client.get("/", headers=finnish)).text()
+    kiosk = {"Accept-Language": "sv-SE", **DISPLAY}  # the room's language is en
+    assert 'lang="en"' in await (await client.get("/display", headers=kiosk)).text()
+    nothing = {"Accept-Language": "de, *;q=0.1"}
+    assert 'lang="en"' in await (await client.get("/", headers=nothing)).text()
