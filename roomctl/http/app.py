@@ -42,6 +42,12 @@ async def _hub_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[HUB].stop()
 
 
+async def _close_sockets(app: web.Application) -> None:
+    """On shutdown, before aiohttp waits for running handlers: a WebSocket handler runs until
+    its socket closes, so without this every open page (the kiosk's, always) held a stop up."""
+    await app[HUB].stop()
+
+
 async def _handle_healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
@@ -82,4 +88,5 @@ def make_app(room: Room, *, extra: list[RouteTable] | None = None) -> web.Applic
     add_pages(app)
     app.on_response_prepare.append(on_prepare)
     app.cleanup_ctx.append(_hub_ctx)
+    app.on_shutdown.append(_close_sockets)
     return app

@@ -33,6 +33,7 @@ RATE_PER_S = 40.0
 BURST = 80.0
 COALESCE_S = 0.05
 HEARTBEAT_S = 15.0
+CLOSE_TIMEOUT_S = 2.0  # how long a close waits for the client's answer (a dead laptop has none)
 PER_SESSION = 12  # open sockets per session: a few tabs each for room, control and casting
 
 
@@ -92,10 +93,13 @@ class Hub:
         self._task = asyncio.create_task(self._forward(), name="ws-hub")
 
     async def stop(self) -> None:
-        """Close every socket with GOING_AWAY."""
+        """Close every socket with GOING_AWAY, all at once: a dead client costs one timeout."""
         await cancel(self._task)
-        for conn in list(self.connections):
-            await conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"shutdown")
+        closing = [
+            conn.ws.close(code=WSCloseCode.GOING_AWAY, message=b"shutdown")
+            for conn in list(self.connections)
+        ]
+        await asyncio.gather(*closing, return_exceptions=True)
 
     async def _forward(self) -> None:
         room = self.app[ROOM]
@@ -161,7 +165,9 @@ async def handle_get_ws(request: web.Request) -> web.WebSocketResponse:
     roles: frozenset[Role] = request[ROLES]
     if roles == {Role.PUBLIC}:
         raise web.HTTPUnauthorized(reason="login_required")
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=PROTOCOL_MAX)
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_S, max_msg_size=PROTOCOL_MAX, timeout=CLOSE_TIMEOUT_S
+    )
     hub = request.app[HUB]
     conn = Connection(ws, request.get(SESSION), roles)
     if conn.session and len(hub.by_peer(conn.peer_id)) >= PER_SESSION:
