@@ -181,7 +181,11 @@ class Appliance:
 
     async def _serve(self, app: web.Application) -> None:
         web_cfg = self.config.web
-        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # A stop waits this long for requests still running (sockets close first, see http.app);
+        # roomctl.service allows 20 s for the whole stop.
+        self.runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
         await self.runner.setup()
         tls = _tls_context(web_cfg.tls_cert, web_cfg.tls_key) if web_cfg.tls_cert else None
         for host in web_cfg.bind:
@@ -210,6 +214,9 @@ class Appliance:
             except Exception:
                 logger.exception("%s failed to stop", type(service).__name__)
         self.services.clear()
+
+
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 def _host(host: str) -> str:
