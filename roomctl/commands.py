@@ -166,6 +166,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return run_demo(port=args.port, state=Path(args.state), fleet=not args.no_fleet)
     except ConfigError as err:
         _print_issues(err)
+        if any(issue.path == "web.port" for issue in err.issues):
+            print(f"hint: another port: roomctl demo --port {args.port + 1}", file=sys.stderr)
         return 1
 
 
