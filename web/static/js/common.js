@@ -33,6 +33,25 @@ export function errorText(err) {
   return text === key ? t("error.generic") : text;
 }
 
+// Shown when the live channel has been down a moment (the appliance restarting, say): the
+// page's code and state may be stale until it is back. <html data-live="0"> while down.
+const LOST_AFTER_MS = 2000;
+let lostTimer = null;
+function connection(up) {
+  clearTimeout(lostTimer);
+  const mark = (live) => {
+    document.documentElement.dataset.live = live ? "1" : "0";
+    let note = document.getElementById("connection-lost");
+    if (!live && !note) {
+      note = el("p", { id: "connection-lost", role: "status", text: t("common.reconnecting") });
+      document.body.append(note);
+    }
+    if (note) note.hidden = live;
+  };
+  if (up) mark(true);
+  else lostTimer = setTimeout(() => mark(false), LOST_AFTER_MS);
+}
+
 // A live channel: calls onMessage(msg) for every server message; reconnects with backoff.
 export function live(onMessage, onOpen = () => {}) {
   let delay = 500;
@@ -41,11 +60,15 @@ export function live(onMessage, onOpen = () => {}) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
     state.socket = socket;
-    socket.onopen = () => { delay = 500; onOpen(state); };
+    socket.onopen = () => { delay = 500; connection(true); onOpen(state); };
     socket.onmessage = (ev) => {
       try { onMessage(JSON.parse(ev.data), state); } catch (e) { console.error(e); }
     };
-    socket.onclose = () => { setTimeout(open, delay); delay = Math.min(delay * 2, 10000); };
+    socket.onclose = () => {
+      connection(false);
+      setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
   };
   open();
   return state;
