@@ -75,6 +75,19 @@ class RoomState:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _saved_state(saved: Any) -> tuple[int, int, dict[str, float]]:
+    """(epoch, generation, revoked) from room.json's content; TypeError/ValueError if bad."""
+    if not isinstance(saved, dict):
+        raise TypeError(f"expected an object, got {type(saved).__name__}")
+    revoked = saved.get("revoked", {})
+    if not isinstance(revoked, dict):
+        raise TypeError("revoked is not an object")
+    epoch, generation = saved.get("epoch", 0), saved.get("generation", 0)
+    if not all(isinstance(v, int) and v >= 0 for v in (epoch, generation)):
+        raise ValueError("epoch and generation must be whole numbers")
+    return epoch, generation, {str(k): float(v) for k, v in revoked.items()}
+
+
 class Room:
     """The room core. Constructed with the config, the bus and the warnings registry."""
 
@@ -127,13 +140,22 @@ class Room:
         """Load the rotation epoch and session generation, so a restart cannot bring back an
         ended lesson's sessions or a code that was rotated away."""
         self._state = state
-        saved = state.read_json(self.PERSISTED, {})
-        if isinstance(saved, dict):
-            self.pairing.epoch = int(saved.get("epoch", 0) or 0)
-            self.sessions.generation = int(saved.get("generation", 0) or 0)
-            revoked = saved.get("revoked", {})
-            if isinstance(revoked, dict):
-                self.sessions.revoked = {str(k): float(v) for k, v in revoked.items()}
+        exists = (state.path / self.PERSISTED).exists()
+        saved = state.read_json(self.PERSISTED, None)
+        try:
+            epoch, generation, revoked = _saved_state(saved or {})
+        except (TypeError, ValueError, AttributeError) as err:
+            state.set_aside(self.PERSISTED, f"unexpected content: {err}")
+            saved = None
+        else:
+            self.pairing.epoch, self.sessions.generation = epoch, generation
+            self.sessions.revoked = revoked
+        if exists and saved is None:
+            # The saved generation is lost: start one no earlier cookie can carry, so a lost
+            # file cannot bring back an ended lesson's sessions (and codes move on too).
+            self.sessions.generation = int(time.time())
+            self.pairing.epoch = secrets.randbelow(1 << 20)
+            self._persist()
 
     def _persist(self) -> None:
         """Save what ``restore`` loads; on the event loop the fsync'd write runs on one worker

@@ -6,13 +6,17 @@ half-written file.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from roomctl.core.errors import ConfigError, ConfigIssue
+
+logger = logging.getLogger(__name__)
 
 SECRET_FILE = "room_secret"
 
@@ -53,6 +57,7 @@ class StateDir:
             data = path.read_bytes()
             if len(data) >= 32:
                 return data
+            self.set_aside(SECRET_FILE, f"{len(data)} bytes, too short to sign with")
         except FileNotFoundError:
             pass
         data = secrets.token_bytes(32)
@@ -60,11 +65,26 @@ class StateDir:
         return data
 
     def read_json(self, name: str, default: Any = None) -> Any:
-        """The JSON document ``name``, or ``default`` when absent or unreadable."""
+        """The JSON document ``name``, or ``default`` when absent or unreadable (set aside)."""
         try:
             return json.loads((self.path / name).read_text())
-        except (FileNotFoundError, ValueError):
+        except FileNotFoundError:
             return default
+        except ValueError as err:  # UnicodeDecodeError too
+            self.set_aside(name, f"not JSON: {err}")
+            return default
+
+    def set_aside(self, name: str, why: str) -> Path:
+        """Keep an unusable state file as ``name.bad-<time>`` for a person, and say so."""
+        kept = self.path / f"{name}.bad-{time.strftime('%Y%m%dT%H%M%S')}"
+        os.replace(self.path / name, kept)
+        logger.warning(
+            "state file %s unusable (%s); kept as %s, starting without it",
+            self.path / name,
+            why,
+            kept.name,
+        )
+        return kept
 
     def write_json(self, name: str, value: Any) -> None:
         """Store ``value`` as ``name`` atomically."""

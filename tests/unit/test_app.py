@@ -82,3 +82,46 @@ async def test_an_ended_lesson_stays_ended_after_a_restart(tmp_path: Path) -> No
         assert again.room.pairing.check_code(old_code).value != "ok"  # nor the rotated-away code
     finally:
         await again.stop()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"\xff\xfe", b"[1, 2]", b'{"epoch": "x", "generation": null, "revoked": [1]}'],
+)
+async def test_a_damaged_room_state_is_set_aside_and_brings_back_no_session(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = config(tmp_path)
+    app = Appliance(cfg)
+    await app.start()
+    assert app.room is not None
+    session = app.room.join(name="Aino", client="c", code=app.room.pairing_info().code)
+    cookie = app.room.sessions.encode(session)
+    app.room.end_lesson()  # writes room.json; its damage must not undo this
+    await app.stop()
+    state = tmp_path / "state"
+    (state / "room.json").write_bytes(content)
+    again = Appliance(cfg)
+    await again.start()  # starts, instead of a traceback
+    try:
+        assert again.room is not None
+        assert again.room.sessions.decode(cookie) is None
+        kept = list(state.glob("room.json.bad-*"))
+        assert len(kept) == 1 and kept[0].read_bytes() == content  # kept for a person
+        assert "room.json unusable" in caplog.text
+    finally:
+        await again.stop()
+
+
+async def test_a_short_room_secret_is_replaced_not_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "room_secret").write_bytes(b"short")
+    app = Appliance(config(tmp_path))
+    await app.start()
+    await app.stop()
+    assert len((state / "room_secret").read_bytes()) == 32
+    assert [p.read_bytes() for p in state.glob("room_secret.bad-*")] == [b"short"]
+    assert "too short to sign with" in caplog.text
