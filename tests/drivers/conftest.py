@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from roomctl.core.errors import CommandRejected, NotReady, ProtocolError, Unavailable
+from roomctl.drivers.base import Power
 from roomctl.drivers.profile import ProfileDeviceConfig, ProfileDriver
 from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from roomctl.profiles import loader
+from tests.support.real import async_wait_for
 
 FAST = {"gap_s": 0.0, "reply_timeout_s": 0.5, "retries": 0}
 
@@ -54,3 +57,24 @@ async def rig() -> AsyncIterator[Rig]:
     r = Rig()
     yield r
     await r.stop()
+
+
+async def fault_then_recovery(
+    rig: Rig, pid: str, pty: bool, fault: str, error: type[Exception], prepare: Any = None
+) -> None:
+    """A device with ``fault`` raises ``error``; once it is well, the driver recovers alone."""
+    emulator, driver = await rig.start(pid, pty=pty, fault=fault)
+    if prepare is not None:
+        prepare(driver)
+    with pytest.raises(error):
+        await driver.connect()
+        await driver.poll()
+    emulator.fault = "none"  # the device recovers: so does the driver, without a restart
+    await async_wait_for(lambda: _healthy(driver), timeout=5, what="recovery")
+
+
+async def _healthy(driver: ProfileDriver) -> bool:
+    try:
+        return (await driver.poll()).power is Power.OFF
+    except (Unavailable, ProtocolError, NotReady, CommandRejected):
+        return False

@@ -10,7 +10,7 @@ from roomctl.drivers.profile import ProfileDeviceConfig, ProfileDriver, make_tra
 from roomctl.emulators import profile as emu_mod
 from roomctl.profiles import loader
 from roomctl.transports.tcp import TcpTransport
-from tests.drivers.conftest import Rig
+from tests.drivers.conftest import Rig, fault_then_recovery
 from tests.support.real import async_wait_for
 
 # None of these protocols says "warming up" in a way the driver can read: BenQ answers
@@ -143,16 +143,4 @@ async def test_fault_paths(
     rig: Rig, monkeypatch: pytest.MonkeyPatch, pid: str, pty: bool, fault: str, error: type
 ) -> None:
     monkeypatch.setattr(emu_mod, "SLOW_S", 1.0)
-    emulator, driver = await rig.start(pid, pty=pty, fault=fault)
-    with pytest.raises(error):
-        await driver.connect()
-        await driver.poll()
-    emulator.fault = "none"  # the device recovers: so does the driver, without a restart
-    await async_wait_for(lambda: _healthy(driver), timeout=5, what="recovery")
-
-
-async def _healthy(driver: ProfileDriver) -> bool:
-    try:
-        return (await driver.poll()).power is Power.OFF
-    except (Unavailable, ProtocolError, NotReady, CommandRejected):
-        return False
+    await fault_then_recovery(rig, pid, pty, fault, error)

@@ -19,7 +19,7 @@ from roomctl.drivers.profile import ProfileDriver
 from roomctl.emulators import profile as emu_mod
 from roomctl.emulators.binary_families import SonyBinary
 from roomctl.transports.serial import SerialTransport
-from tests.drivers.conftest import Rig
+from tests.drivers.conftest import Rig, fault_then_recovery
 from tests.support.real import async_wait_for
 
 
@@ -34,13 +34,6 @@ def _no_parity(driver: ProfileDriver) -> None:
     transport = driver.transport
     assert isinstance(transport, SerialTransport)
     driver.transport = SerialTransport(transport.url, replace(transport.settings, parity="N"))
-
-
-async def _healthy(driver: ProfileDriver) -> bool:
-    try:
-        return (await driver.poll()).power is Power.OFF
-    except (Unavailable, ProtocolError, NotReady):
-        return False
 
 
 @pytest.mark.parametrize(
@@ -141,11 +134,5 @@ async def test_fault_paths(
     rig: Rig, monkeypatch: pytest.MonkeyPatch, pid: str, pty: bool, fault: str, error: type
 ) -> None:
     monkeypatch.setattr(emu_mod, "SLOW_S", 1.0)
-    emulator, driver = await rig.start(pid, pty=pty, fault=fault)
-    if pid == "sony/binary-serial":
-        _no_parity(driver)  # an Unavailable reconnects
-    with pytest.raises(error):
-        await driver.connect()
-        await driver.poll()
-    emulator.fault = "none"  # the device recovers: so does the driver, without a restart
-    await async_wait_for(lambda: _healthy(driver), timeout=5, what="recovery")
+    prepare = _no_parity if pid == "sony/binary-serial" else None  # an Unavailable reconnects
+    await fault_then_recovery(rig, pid, pty, fault, error, prepare)

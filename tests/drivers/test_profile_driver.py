@@ -23,7 +23,7 @@ from roomctl.emulators import profile as emu_mod
 from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from roomctl.profiles import loader
-from tests.drivers.conftest import FAST, Rig
+from tests.drivers.conftest import FAST, Rig, fault_then_recovery
 from tests.support.real import async_wait_for
 
 
@@ -118,19 +118,7 @@ async def test_fault_paths(
     rig: Rig, monkeypatch: pytest.MonkeyPatch, pid: str, pty: bool, fault: str, error: type
 ) -> None:
     monkeypatch.setattr(emu_mod, "SLOW_S", 1.0)
-    emulator, driver = await rig.start(pid, pty=pty, fault=fault)
-    with pytest.raises(error):
-        await driver.connect()
-        await driver.poll()
-    emulator.fault = "none"  # the device recovers: so does the driver, without a restart
-    await async_wait_for(lambda: _healthy(driver), timeout=5, what="recovery")
-
-
-async def _healthy(driver: ProfileDriver) -> bool:
-    try:
-        return (await driver.poll()).power is Power.OFF
-    except (Unavailable, ProtocolError, NotReady):
-        return False
+    await fault_then_recovery(rig, pid, pty, fault, error)
 
 
 async def test_unknown_input_and_command_are_rejected(rig: Rig) -> None:
