@@ -11,6 +11,7 @@ import pytest
 
 from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import GARBAGE, ProfileEmulator
+from tests.emulators.conftest import Clock
 from tests.support.real import async_wait_for
 
 
@@ -51,21 +52,6 @@ class PtyClient:
 
 def _ends(*suffixes: bytes) -> Callable[[bytes], bool]:
     return lambda buf: buf.endswith(suffixes)
-
-
-class Clock:
-    """A hand-moved clock for the projector's warm-up and cool-down."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from roomctl.emulators.base import Projector
 from roomctl.emulators.binary_families import SonyBinary
 from roomctl.emulators.profile import ProfileEmulator
+from tests.emulators.conftest import Clock
 from tests.support.real import async_wait_for
 
 h = bytes.fromhex
@@ -46,21 +47,6 @@ class Line:
     def close(self) -> None:
         asyncio.get_running_loop().remove_reader(self.fd)
         os.close(self.fd)
-
-
-class Clock:
-    """A hand-moved clock for the projector's warm-up and cool-down."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
