@@ -123,7 +123,8 @@ def _make_driver(device_type: str, table: Mapping[str, Any], ctx: DriverContext)
         raise DeviceDisabled(err.issues or [ConfigIssue(ctx.path, str(err), ctx.file)]) from None
     except ProfileError as err:
         key = err.key if err.key.startswith(ctx.path) else f"{ctx.path}.type"
-        raise DeviceDisabled.at(key, str(err), ctx.file) from None
+        message = err.message if err.key.startswith(ctx.path) else str(err)
+        raise DeviceDisabled.at(key, message, ctx.file) from None
 
 
 def build_entries(

@@ -39,6 +39,7 @@ class ProfileError(RoomctlError):
     def __init__(self, message: str, *, file: str = "", key: str = "") -> None:
         self.file = file
         self.key = key
+        self.message = message  # without the file and key, for callers that name them
         where = ": ".join(p for p in (file, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
 

@@ -86,6 +86,17 @@ def test_check_config_exit_codes_and_message(tmp_path: Path) -> None:
     assert "web.port: expected an integer" in result.stderr
 
 
+def test_a_bad_device_names_file_and_key_once(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[room]\nid = "A101"\n[[devices]]\ntype = "acme/x"\nhost = "10.0.0.5"\n'
+        '[[devices]]\ntype = "epson/escvp21"\nurl = "/dev/ttyUSB0"\ninput = "hdmi9"\n'
+    )
+    lines = run_cli("check-config", str(bad)).stderr.splitlines()
+    assert lines[0] == f"error: {bad}: devices[0].type: unknown profile 'acme/x'"
+    assert lines[1].startswith(f"error: {bad}: devices[1].input: no input 'hdmi9' (known: ")
+
+
 def test_effective_config_masks_secrets_and_shows_errors_inline(tmp_path: Path) -> None:
     path = write(
         tmp_path,
