@@ -150,9 +150,15 @@ class Appliance:
         self.room = Room(self.config, self.bus, self.warnings, secret=state.room_secret())
         self.room.restore(state)
         # one identity for MQTT, mDNS and the dashboard: <state>/device_id (see firstboot)
-        self.room.state.extra["device_id"] = load_or_create_device_id(
-            state.path / "telemetry", self.config.mqtt.device_id
-        )
+        try:
+            self.room.state.extra["device_id"] = load_or_create_device_id(
+                state.path / "telemetry", self.config.mqtt.device_id
+            )
+        except ConfigError as err:
+            # The room still works; only telemetry needs the identity, and it must not change
+            # silently (the dashboard would see a new, unplaced room), so a person fixes it.
+            logger.error("%s; telemetry stays off until it is fixed", err)
+            self.warnings.add("mqtt.device_id", "service.start_failed", f"{err}")
         await self.room.start()
         self.services.append(self.room)
         for name, builder in SERVICES:
@@ -167,10 +173,11 @@ class Appliance:
         try:
             service = builder(self, self.room)
             await service.start()
-        except ConfigError:
-            raise
         except Exception as err:
-            logger.exception("%s failed to start", name)
+            if isinstance(err, ConfigError):  # a clear message already: no traceback
+                logger.error("%s failed to start: %s", name, err)
+            else:
+                logger.exception("%s failed to start", name)
             self.warnings.add(
                 f"service.{name}", "service.start_failed", f"{name} failed to start: {err}"
             )

@@ -125,3 +125,23 @@ async def test_a_short_room_secret_is_replaced_not_used(
     assert len((state / "room_secret").read_bytes()) == 32
     assert [p.read_bytes() for p in state.glob("room_secret.bad-*")] == [b"short"]
     assert "too short to sign with" in caplog.text
+
+
+async def test_a_damaged_device_id_keeps_the_room_running_without_telemetry(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "device_id").write_bytes(b"\xff\xfe not an id\n")
+    cfg = config(tmp_path, mqtt={"url": f"mqtt://127.0.0.1:{free_port()}"})
+    app = Appliance(cfg)
+    await app.start()  # the room serves; only telemetry needs the identity
+    try:
+        assert app.room is not None
+        assert app.room.join(name="Aino", client="c", code=app.room.pairing_info().code)
+        texts = " ".join(str(w) for w in app.warnings.all())
+        assert str(state / "device_id") in texts and "mqtt.device_id" in texts
+        assert "TelemetryService" not in {type(s).__name__ for s in app.services}
+    finally:
+        await app.stop()
+    assert (state / "device_id").read_bytes() == b"\xff\xfe not an id\n"  # left for a person
