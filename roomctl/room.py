@@ -143,7 +143,7 @@ class Room:
         exists = (state.path / self.PERSISTED).exists()
         saved = state.read_json(self.PERSISTED, None)
         try:
-            epoch, generation, revoked = _saved_state(saved or {})
+            epoch, generation, revoked = _saved_state({} if saved is None else saved)
         except (TypeError, ValueError, AttributeError) as err:
             state.set_aside(self.PERSISTED, f"unexpected content: {err}")
             saved = None
