@@ -6,6 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
+from roomctl.i18n import pick_language
 from roomctl.resources import web_dir
 
 LANGUAGES = ("fi", "sv", "en")
@@ -31,11 +32,4 @@ def translate(lang: str, key: str, **params: Any) -> str:
 
 def pick(requested: str | None, cookie: str | None, accept: str) -> str:
     """The visitor's language: ?lang=, then the cookie, then Accept-Language, then English."""
-    for candidate in (requested, cookie):
-        if candidate in LANGUAGES:
-            return str(candidate)
-    for part in accept.split(","):
-        code = part.split(";")[0].strip()[:2].lower()
-        if code in LANGUAGES:
-            return code
-    return FALLBACK
+    return pick_language(requested, cookie, FALLBACK, accept)

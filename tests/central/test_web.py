@@ -86,6 +86,10 @@ async def test_pages_render_in_three_languages(stack: Any) -> None:
             lines = (await r.text()).splitlines()
             assert lines[0].startswith("week_start,town,school,room")
             assert len(lines) == 1 + 4 * len(ROOMS)
+    async with aiohttp.ClientSession() as fresh:  # no cookie yet: the browser's choice
+        swedish_not = {"Accept-Language": "sv;q=0, fi-FI;q=0.8, en;q=0.5"}
+        async with fresh.get(f"{base}/login", headers=swedish_not) as r:
+            assert '<html lang="fi">' in await r.text()
 
 
 async def test_viewer_cannot_command_and_csrf_is_checked(stack: Any) -> None:
