@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any
 
@@ -50,8 +51,24 @@ AIRPLAY = obj(
 
 
 def client_of(request: web.Request) -> str:
-    """The rate-limit key of the caller (its address)."""
-    return request.remote or "unknown"
+    """The rate-limit key of the caller: its IPv4 address, or its IPv6 /64.
+
+    One laptop can take any number of addresses in its /64 (SLAAC privacy addresses), so a
+    per-address limit keyed on the full IPv6 address would not limit it at all."""
+    return client_key(request.remote or "unknown")
+
+
+def client_key(remote: str) -> str:
+    """``remote`` as a rate-limit key (see ``client_of``)."""
+    try:
+        address = ipaddress.ip_address(remote.split("%")[0])
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def set_session_cookie(request: web.Request, resp: web.Response, session: Session) -> None:

@@ -53,3 +53,15 @@ async def test_password_guesses_from_many_addresses_hit_a_room_limit(
     statuses = await guesses(client, room, "/api/v1/login", "password", 2)
     assert statuses.count(403) == 6, statuses
     assert 429 in statuses
+
+
+def test_one_ipv6_slash_64_is_one_client_for_the_limits() -> None:
+    from roomctl.http.api import client_key
+
+    # a laptop's SLAAC privacy addresses come and go inside its /64: one key for all of them
+    assert client_key("2001:db8:1:2::5") == client_key("2001:db8:1:2:aaaa:bbbb:cccc:9")
+    assert client_key("2001:db8:1:2::5") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::5") != client_key("2001:db8:1:2::5")
+    assert client_key("fe80::1%eth0") == "fe80::/64"
+    assert client_key("::ffff:10.1.2.3") == "10.1.2.3" == client_key("10.1.2.3")
+    assert client_key("unknown") == "unknown"
