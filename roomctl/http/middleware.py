@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import jsonschema
@@ -138,7 +139,10 @@ class MalformedRequestFilter(logging.Filter):
             return False
         more = f" (and {self._skipped} more in the last minute)" if self._skipped else ""
         self._since, self._skipped = record.created, 0
-        first = str(exc.message).strip().splitlines()[0] if exc.message else type(exc).__name__
+        # What kind of problem, never the bytes that caused it: a damaged request line or
+        # header can carry a QR token or a session cookie.
+        text = str(exc.message).strip().splitlines()[0] if exc.message else ""
+        first = re.split(r"[:'\"]", text, maxsplit=1)[0].strip() or type(exc).__name__
         record.msg, record.args = (
             "refused a malformed HTTP request (%s: %s)%s",
             (exc.code, first[:120], more),
