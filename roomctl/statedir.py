@@ -77,7 +77,16 @@ class StateDir:
     def set_aside(self, name: str, why: str) -> Path:
         """Keep an unusable state file as ``name.bad-<time>`` for a person, and say so."""
         kept = self.path / f"{name}.bad-{time.strftime('%Y%m%dT%H%M%S')}"
-        os.replace(self.path / name, kept)
+        try:
+            os.replace(self.path / name, kept)
+        except OSError as err:  # still start: the next write replaces the file anyway
+            logger.warning(
+                "state file %s unusable (%s) and not set aside (%s); starting without it",
+                self.path / name,
+                why,
+                err.strerror,
+            )
+            return self.path / name
         logger.warning(
             "state file %s unusable (%s); kept as %s, starting without it",
             self.path / name,
