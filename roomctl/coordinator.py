@@ -28,22 +28,14 @@ from roomctl.core.errors import (
     ProtocolError,
     Unavailable,
 )
-from roomctl.core.events import (
-    DeviceAvailability,
-    DeviceStateChanged,
-    LampThreshold,
-    ProjectorError,
-    ProjectorErrorCleared,
-    ProjectorInput,
-    ProjectorPower,
-)
+from roomctl.core.events import DeviceAvailability
 from roomctl.core.tasks import cancel
+from roomctl.device_events import LifeWatch, state_events
 from roomctl.drivers.base import Capabilities, Capability, DeviceState, Driver, Power
 
 logger = logging.getLogger(__name__)
 
 TRANSITIONAL = {Power.WARMING: "warming", Power.COOLING: "cooling"}
-LAMP_WARN_FRACTION = 0.9  # warn when 90 % of the rated life is used
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,7 @@ class Coordinator:
         self._queue: deque[_Job] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._warned: set[str] = set()
+        self._life = LifeWatch()
 
     @property
     def capabilities(self) -> Capabilities:
@@ -419,37 +411,13 @@ class Coordinator:
         self._changed()
 
     def _publish(self, old: DeviceState, new: DeviceState) -> None:
-        dev = self.device_id
-        self.bus.publish(DeviceStateChanged(device_id=dev, state=new))
-        if new.power != old.power:
-            if new.power in TRANSITIONAL and old.power not in TRANSITIONAL:
-                caps = self.capabilities
-                span = caps.warmup_s if new.power is Power.WARMING else caps.cooldown_s
-                self._lock_until = max(self._lock_until, time.monotonic() + span)
-            self.bus.publish(
-                ProjectorPower(device_id=dev, power=str(new.power), previous=str(old.power))
-            )
-        if new.input != old.input and new.input is not None:
-            self.bus.publish(ProjectorInput(device_id=dev, input=new.input))
-        for code, detail in new.errors.items():
-            if old.errors.get(code) != detail:
-                self.bus.publish(ProjectorError(device_id=dev, code=code, detail=detail))
-        for code in old.errors.keys() - new.errors.keys():
-            self.bus.publish(ProjectorErrorCleared(device_id=dev, code=code))
-        self._check_life("lamp", new.lamp_hours, self.capabilities.rated_lamp_hours)
-        self._check_life("filter", new.filter_hours, self.capabilities.rated_filter_hours)
-
-    def _check_life(self, part: str, hours: int | None, rated: int | None) -> None:
-        if hours is None or not rated:
-            return
-        over = hours >= rated * LAMP_WARN_FRACTION
-        if over and part not in self._warned:
-            self._warned.add(part)
-            self.bus.publish(
-                LampThreshold(device_id=self.device_id, part=part, hours=hours, rated_hours=rated)
-            )
-        elif not over:
-            self._warned.discard(part)  # a new lamp: warn again next time
+        if new.power in TRANSITIONAL and old.power not in TRANSITIONAL:
+            caps = self.capabilities
+            span = caps.warmup_s if new.power is Power.WARMING else caps.cooldown_s
+            self._lock_until = max(self._lock_until, time.monotonic() + span)
+        events = state_events(self.device_id, old, new)
+        for event in events + self._life.check(self.device_id, new, self.capabilities):
+            self.bus.publish(event)
 
     def _changed(self) -> None:
         if self._on_change is not None:
