@@ -18,8 +18,6 @@ import pytest
 
 from roomctl.central.config import AlertConfig, BrokerConfig, CentralConfig, RoomEntry, StoreConfig
 from roomctl.central.service import CentralService
-from roomctl.central.store import SqliteStore, Store
-from roomctl.central.store_pg import PostgresStore
 from tests.support.real import IN_CI, async_wait_for, free_port, wait_for
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -117,13 +115,6 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.fresh_db(f"t{os.getpid()}_{next(_counter)}")
 
 
-def make_store(url: str) -> Store:
-    """The store for a URL (as open_store, typed for tests)."""
-    if url.startswith("sqlite://"):
-        return SqliteStore(url[len("sqlite://") :])
-    return PostgresStore(url)
-
-
 def central_config(broker: Any, store_url: str, **kw: Any) -> CentralConfig:
     """A config for tests: a unique client id per test so sessions never collide."""
     cid = f"central-test-{next(_counter)}"
@@ -149,4 +140,4 @@ async def service(mosquitto: Any, tmp_path: Path) -> AsyncIterator[CentralServic
     await svc.stop()
 
 
-__all__ = ["Postgres", "central_config", "make_store", "wait_for"]
+__all__ = ["Postgres", "central_config", "wait_for"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from roomctl.central.service import CentralService
-from tests.central.conftest import central_config, make_store
+from tests.central.conftest import central_config
 from tests.central.mqtt_helpers import Publisher, event, state, topic
 from tests.support.real import async_wait_for
 
@@ -14,7 +14,7 @@ DEV = "rc-0000be01"
 
 async def _started(broker: Any, store_url: str, **kw: Any) -> CentralService:
     config = central_config(broker, store_url, **kw)
-    svc = CentralService(config, make_store(store_url))
+    svc = CentralService(config)
     await svc.start()
     await async_wait_for(svc.connected.is_set, 10, "connected")
     return svc
@@ -127,7 +127,7 @@ async def test_offline_from_will_and_stale_will_ignored(service: CentralService,
 async def test_persistent_session_keeps_events_while_down(mosquitto: Any, tmp_path: Any) -> None:
     url = f"sqlite://{tmp_path}/p.db"
     config = central_config(mosquitto, url)
-    svc = CentralService(config, make_store(url))
+    svc = CentralService(config)
     await svc.start()
     await async_wait_for(svc.connected.is_set, 10)
     await svc.stop()
@@ -135,7 +135,7 @@ async def test_persistent_session_keeps_events_while_down(mosquitto: Any, tmp_pa
     try:
         for s in range(1, 4):
             pub.publish(topic("rc-0000be05", "evt/usage"), event("rc-0000be05", s))
-        again = CentralService(config, make_store(url))
+        again = CentralService(config)
         await again.start()
         try:
             await async_wait_for(lambda: again.stats["events_new"] == 3, 10, "queued events")

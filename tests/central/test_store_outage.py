@@ -11,7 +11,7 @@ from typing import Any
 
 from roomctl.central import service as central_service
 from roomctl.central.service import CentralService
-from tests.central.conftest import Postgres, central_config, make_store
+from tests.central.conftest import Postgres, central_config
 from tests.central.mqtt_helpers import Publisher, event, topic
 from tests.support.real import async_wait_for, wait_for
 
@@ -33,7 +33,7 @@ async def test_events_published_while_the_database_is_down_are_all_stored(
     root = Path(tempfile.mkdtemp(prefix="roomctl-pg-outage-"))
     server = Postgres(root).start()
     url = server.fresh_db("outage")
-    svc = CentralService(central_config(mosquitto, url), make_store(url))
+    svc = CentralService(central_config(mosquitto, url))
     pub = Publisher(mosquitto)
     try:
         await svc.start()
