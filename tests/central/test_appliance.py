@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,21 +11,12 @@ from roomctl.central.service import CentralService
 from roomctl.central.web import cfg_body
 from tests.central.mqtt_helpers import Publisher, topic
 from tests.central.test_topology import dashboard
+from tests.support.appliance import start_appliance
 from tests.support.real import async_wait_for, free_port
 
 DEV = "rc-0000ce01"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def appliance_config(folder: Path, broker_url: str) -> Path:
-    """A loopback-only appliance config with fast telemetry timings."""
-    path = folder / "roomctl.toml"
-    path.write_text(
-        f'state_dir = "{folder / "state"}"\n[room]\nid = "ce01"\n'
-        f"[web]\nport = {free_port()}\ntls_port = {free_port()}\n[mdns]\nenabled = false\n"
-        f'[mqtt]\nurl = "{broker_url}"\ndevice_id = "{DEV}"\n'
-        "keepalive_s = 5\nwill_delay_s = 1\nreconnect_jitter_s = 0\nreconnect_max_s = 1\n")
-    return path
+FAST_MQTT = {"device_id": DEV, "keepalive_s": 5, "will_delay_s": 1, "reconnect_jitter_s": 0,
+             "reconnect_max_s": 1}
 
 
 async def _result(svc: CentralService, cmd_id: str) -> str:
@@ -36,11 +25,8 @@ async def _result(svc: CentralService, cmd_id: str) -> str:
 
 async def test_command_and_cfg_round_trip_to_a_real_appliance(mosquitto: Any, tmp_path: Path
                                                               ) -> None:
-    config = appliance_config(tmp_path, mosquitto.url)
-    log = (tmp_path / "appliance.log").open("wb")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "roomctl", "run", "--config", str(config), cwd=ROOT, stdout=log,
-        stderr=log)
+    appliance = await asyncio.to_thread(start_appliance, tmp_path, web={"tls_port": free_port()},
+                                        mqtt={"url": mosquitto.url, **FAST_MQTT})
     try:
         async with dashboard(mosquitto, tmp_path, (DEV,)) as svc:
             await async_wait_for(lambda: (svc.fleet.devices.get(DEV) and
@@ -58,10 +44,7 @@ async def test_command_and_cfg_round_trip_to_a_real_appliance(mosquitto: Any, tm
                 "cfg_version") == version, 20, "cfg_version reported in state")
             assert svc.stats["events_new"] >= 1  # at least system.boot from the outbox
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
-        await asyncio.wait_for(proc.wait(), 15)
-        log.close()
+        await asyncio.to_thread(appliance.stop)
         cleaner = Publisher(mosquitto)  # the shared broker keeps retained messages: clear them
         for kind in ("status", "state", "meta", "cfg"):
             cleaner.publish(topic(DEV, kind), b"", retain=True)
