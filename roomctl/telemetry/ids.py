@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import time
 import uuid
 from pathlib import Path
 
 from roomctl.core.errors import ConfigError, ConfigIssue
+from roomctl.statedir import atomic_write
 from roomctl.telemetry.config import DEVICE_ID
 
 logger = logging.getLogger(__name__)
@@ -46,15 +46,6 @@ def new_device_id() -> str:
     return f"rc-{secrets.token_hex(6)}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def load_or_create_device_id(folder: Path, configured: str = "") -> str:
     """The configured device id, else the appliance's ``<state>/device_id`` (written by
     ``roomctl firstboot``), else an older ``identity.json`` in ``folder``, else a new one
@@ -74,7 +65,7 @@ def load_or_create_device_id(folder: Path, configured: str = "") -> str:
             raise ConfigError([ConfigIssue("mqtt.device_id", "stored id is malformed", str(path))])
     shared.parent.mkdir(parents=True, exist_ok=True)
     device_id = new_device_id()
-    _atomic_write(shared, device_id + "\n")
+    atomic_write(shared, f"{device_id}\n".encode(), 0o644)
     logger.info("generated device id %s", device_id)
     return device_id
 
@@ -109,7 +100,7 @@ class ConnectCounter:
         """Increment, persist and return the new value."""
         self.value += 1
         try:
-            _atomic_write(self.path, f"{self.value}\n")
+            atomic_write(self.path, f"{self.value}\n".encode(), 0o644)
         except OSError as err:
             logger.warning("cannot persist conn_seq: %s", err)
         return self.value
