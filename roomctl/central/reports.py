@@ -54,7 +54,8 @@ async def build(store: Store, fleet: Fleet, devices: list[str], now: float, week
     begin, end = starts[0], min(now, starts[-1] + WEEK)
     # A week earlier, so a projector switched on before the period is seen as on.
     rows = await store.events_between(begin - WEEK, end, a.USAGE_TYPES)
-    u = a.usage([r for r in rows if r[0] in set(devices)], begin, end)
+    wanted = set(devices)
+    u = a.usage([r for r in rows if r[0] in wanted], begin, end)
     out = []
     for s in starts:
         e = s + WEEK
