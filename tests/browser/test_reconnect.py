@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import new_page, open_display
-from tests.support.appliance import TEACHER_PIN, ApplianceProcess, base_config
+from tests.casting.browser_helpers import join
+from tests.support.appliance import ApplianceProcess, base_config
 from tests.support.browser import until
 from tests.support.real import free_port
 
@@ -23,16 +24,8 @@ def test_pages_say_the_connection_is_lost_and_recover_after_a_restart(
     display = open_display(browser, app.url)
     teacher = new_page(browser)
     try:
-        code = display.locator("#code").get_attribute("data-code")
-        teacher.goto(f"{app.url}/")
-        teacher.fill("#code", str(code))
-        teacher.fill("#name", "Opettaja Olli")
-        teacher.click("#join-form button[type=submit]")
-        teacher.wait_for_url("**/room")
-        teacher.goto(f"{app.url}/control")
-        teacher.fill("#pin", TEACHER_PIN)
-        teacher.click("#pin-form button[type=submit]")
-        teacher.wait_for_selector("#teacher:not([hidden])")
+        code = str(display.locator("#code").get_attribute("data-code"))
+        join(teacher, f"{app.url}/", "Opettaja Olli", teacher=True, code=code)
         assert display.evaluate(f"{NOTE} === null")  # nothing said while all is well
 
         app.stop()

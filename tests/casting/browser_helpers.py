@@ -81,14 +81,17 @@ def qr_url(display: Any) -> str:
     return out.stdout.strip()
 
 
-def join(page: Any, url: str, name: str, *, teacher: bool = False) -> None:
-    """Join through the QR's URL; a teacher then enters the PIN."""
+def join(page: Any, url: str, name: str, *, teacher: bool = False, code: str = "") -> None:
+    """Join through the QR's URL (or the join page and a typed ``code``); a teacher then
+    enters the PIN."""
     page.goto(url)
+    if code:
+        page.fill("#code", code)
     page.fill("#name", name)
     page.click("#join-form button[type=submit]")
     page.wait_for_url("**/room")
     if teacher:
-        page.goto(url.split("/?")[0] + "/control")
+        page.goto(url.split("/?")[0].rstrip("/") + "/control")
         page.fill("#pin", TEACHER_PIN)
         page.click("#pin-form button[type=submit]")
         page.wait_for_selector("#teacher:not([hidden])")
