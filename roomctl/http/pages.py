@@ -44,6 +44,12 @@ def extra_scripts(page: str) -> str:
 
 
 @cache
+def catalogue_json(lang: str) -> str:
+    """The page's catalogue as JSON for its inline data block (same for every page load)."""
+    return json.dumps(catalogue(lang), ensure_ascii=False).replace("</", "<\\/")
+
+
+@cache
 def template(name: str) -> str:
     """The raw text of web/pages/<name>.html."""
     return (web_dir() / "pages" / f"{name}.html").read_text(encoding="utf-8")
@@ -95,7 +101,7 @@ def render(request: web.Request, page: str, *, status: int = 200, **values: Any)
         "room_id": room.config.room.id,
         "lang_links": _lang_links(request, lang),
         "extra_scripts": extra_scripts(page),
-        "i18n_json": json.dumps(catalogue(lang), ensure_ascii=False).replace("</", "<\\/"),
+        "i18n_json": catalogue_json(lang),
         **values,
     }
     base["title"] = translate(lang, f"{page}.title")
