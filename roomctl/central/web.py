@@ -18,7 +18,7 @@ from aiohttp import web
 from roomctl.central import charts, reports, views
 from roomctl.central.auth import allowed, verify_password
 from roomctl.central.config import EDITABLE_ALERTS, setting_value
-from roomctl.central.i18n import pick, translate
+from roomctl.central.i18n import LANGUAGES, pick, translate
 from roomctl.central.service import CentralService
 from roomctl.resources import web_dir
 
@@ -58,7 +58,7 @@ def html(request: web.Request, body: str, status: int = 200) -> web.Response:
     """An HTML response, remembering an explicit language choice."""
     resp = web.Response(text=body, content_type="text/html", status=status)
     lang = request.query.get("lang")
-    if lang in ("fi", "sv", "en"):
+    if lang in LANGUAGES:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="Strict", httponly=True)
     return resp
 
