@@ -22,7 +22,7 @@ from paho.mqtt.properties import Properties
 
 from roomctl.central import payloads as p
 from roomctl.central.analytics import USAGE_TYPES, seconds, usage
-from roomctl.central.config import AlertConfig, CentralConfig, apply_settings
+from roomctl.central.config import AlertConfig, CentralConfig, apply_settings, load_registry_file
 from roomctl.central.fleet import Fleet
 from roomctl.central.ids import ulid
 from roomctl.central.store import DeviceRow, Store, open_store
@@ -89,9 +89,7 @@ class CentralService:
         for entry in self.config.rooms:
             await self.store.put_registry(entry.device_id, entry.town, entry.school, entry.room)
         if self.config.registry_file:
-            from roomctl.central.config import load_registry_file
-
-            for entry in load_registry_file(self.config.registry_file):
+            for entry in await asyncio.to_thread(load_registry_file, self.config.registry_file):
                 await self.store.put_registry(entry.device_id, entry.town, entry.school, entry.room)
         self.fleet.places = {r[0]: (r[1], r[2], r[3]) for r in await self.store.registry()}
         self.fleet.acks = await self.store.acks()

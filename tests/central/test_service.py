@@ -160,3 +160,14 @@ async def test_saved_settings_outlive_a_restart(mosquitto: Any, store_url: str) 
         assert again.fleet.cfg.filter_pct_warn == config.alerts.filter_pct_warn
     finally:
         await again.stop()
+
+
+async def test_rooms_of_the_registry_file_are_placed(mosquitto: Any, tmp_path: Any) -> None:
+    registry = tmp_path / "registry.toml"
+    registry.write_text('[[rooms]]\ndevice_id = "rc-0000be06"\ntown = "Espoo"\n'
+                        'school = "Koulu R"\nroom = "12"\n')
+    svc = await _started(mosquitto, f"sqlite://{tmp_path}/r.db", registry_file=str(registry))
+    try:
+        assert svc.fleet.places["rc-0000be06"] == ("Espoo", "Koulu R", "12")
+    finally:
+        await svc.stop()
