@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
-import ctypes.util
 import datetime
 import importlib
 import os
@@ -31,11 +29,11 @@ from roomctl.config.loader import load_config
 from roomctl.config.model import Config
 from roomctl.core.errors import ConfigError, DeviceError
 from roomctl.drivers.registry import factory_path
+from roomctl.telemetry import system
 
 Status = Literal["ok", "warn", "fail"]
 TIMEOUT_S = 3.0
 CERT_WARN_DAYS = 30
-TIME_ERROR = 5  # adjtimex(2) return value for "clock not synchronised"
 
 
 @dataclass(frozen=True)
@@ -199,12 +197,7 @@ def clock_synced() -> bool | None:
             return out.stdout.strip() == "yes"
     except (OSError, subprocess.TimeoutExpired):
         pass
-    try:  # no timedated (a container, a minimal image): ask the kernel directly
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        timex = ctypes.create_string_buffer(512)  # struct timex; modes = 0 only reads
-        return int(libc.adjtimex(timex)) not in (-1, TIME_ERROR)
-    except (OSError, AttributeError):
-        return None
+    return system.kernel_clock_synced()  # no timedated (a container, a minimal image)
 
 
 def check_clock(ctx: Context) -> Iterator[Result]:

@@ -59,16 +59,19 @@ def load() -> list[float] | None:
         return None
 
 
-def clock_synced() -> bool:
-    """Whether the wall clock is NTP-synchronised (a Pi has no RTC; before sync ts is a guess)."""
-    if TIMESYNC_FLAG.exists():
-        return True
+def kernel_clock_synced() -> bool | None:
+    """What adjtimex(2) says about clock sync; None when the kernel cannot be asked."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         buf = ctypes.create_string_buffer(512)  # struct timex; modes=0 only reads
         return int(libc.adjtimex(buf)) not in (-1, _TIME_ERROR)
     except (OSError, AttributeError):
-        return False
+        return None
+
+
+def clock_synced() -> bool:
+    """Whether the wall clock is NTP-synchronised (a Pi has no RTC; before sync ts is a guess)."""
+    return TIMESYNC_FLAG.exists() or bool(kernel_clock_synced())
 
 
 def sample(state_dir: Path) -> dict[str, Any]:
