@@ -18,7 +18,6 @@ class TcpTransport(Transport):
         self.connect_timeout = connect_timeout
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._pending = b""
 
     @property
     def is_open(self) -> bool:
@@ -32,7 +31,6 @@ class TcpTransport(Transport):
                 self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         except (OSError, TimeoutError) as err:
             raise Unavailable(f"cannot connect to {self.host}:{self.port}: {err}") from None
-        self._pending = b""
 
     async def close(self) -> None:
         """Close the connection."""
@@ -54,9 +52,6 @@ class TcpTransport(Transport):
 
     async def read(self, timeout: float) -> bytes:
         """Some bytes within ``timeout``."""
-        if self._pending:
-            data, self._pending = self._pending, b""
-            return data
         if self._reader is None:
             raise Unavailable("not connected")
         try:
@@ -73,10 +68,9 @@ class TcpTransport(Transport):
 
     def discard_input(self) -> bytes:
         """Drop what the stream has buffered; return it."""
-        dropped, self._pending = self._pending, b""
-        if self._reader is not None:
-            buffered = getattr(self._reader, "_buffer", None)
-            if isinstance(buffered, bytearray):
-                dropped += bytes(buffered)
-                buffered.clear()
+        buffered = getattr(self._reader, "_buffer", None)
+        if not isinstance(buffered, bytearray):
+            return b""
+        dropped = bytes(buffered)
+        buffered.clear()
         return dropped
