@@ -59,6 +59,27 @@ async def rig() -> AsyncIterator[Rig]:
     await r.stop()
 
 
+async def power_is(driver: ProfileDriver, want: Power) -> bool:
+    """Whether a poll reports ``want``; False while the device refuses commands."""
+    try:
+        return (await driver.poll()).power is want
+    except NotReady:  # Hitachi accepts no command during warm-up
+        return False
+
+
+async def power_cycle(driver: ProfileDriver, input_name: str) -> None:
+    """Connect, power on, select ``input_name``, power off, checking each step by polling."""
+    await driver.connect()
+    assert (await driver.poll()).power is Power.OFF
+    await driver.command("power", on=True)
+    await async_wait_for(lambda: power_is(driver, Power.ON), timeout=5, what="power on")
+    await driver.command("input", input=input_name)
+    state = await driver.poll()
+    assert state.power is Power.ON and state.input == input_name
+    await driver.command("power", on=False)
+    await async_wait_for(lambda: power_is(driver, Power.OFF), timeout=5, what="power off")
+
+
 async def fault_then_recovery(
     rig: Rig, pid: str, pty: bool, fault: str, error: type[Exception], prepare: Any = None
 ) -> None:

@@ -19,15 +19,8 @@ from roomctl.drivers.profile import ProfileDriver
 from roomctl.emulators import profile as emu_mod
 from roomctl.emulators.binary_families import SonyBinary
 from roomctl.transports.serial import SerialTransport
-from tests.drivers.conftest import Rig, fault_then_recovery
+from tests.drivers.conftest import Rig, fault_then_recovery, power_cycle, power_is
 from tests.support.real import async_wait_for
-
-
-async def _power(driver: ProfileDriver, want: Power) -> bool:
-    try:
-        return (await driver.poll()).power is want
-    except NotReady:  # Hitachi accepts no command during warm-up
-        return False
 
 
 def _no_parity(driver: ProfileDriver) -> None:
@@ -46,15 +39,7 @@ def _no_parity(driver: ProfileDriver) -> None:
 )
 async def test_power_cycle_and_input(rig: Rig, pid: str, pty: bool, input_name: str) -> None:
     _, driver = await rig.start(pid, pty=pty)
-    await driver.connect()
-    assert (await driver.poll()).power is Power.OFF
-    await driver.command("power", on=True)
-    await async_wait_for(lambda: _power(driver, Power.ON), timeout=5, what="power on")
-    await driver.command("input", input=input_name)
-    state = await driver.poll()
-    assert state.power is Power.ON and state.input == input_name
-    await driver.command("power", on=False)
-    await async_wait_for(lambda: _power(driver, Power.OFF), timeout=5, what="power off")
+    await power_cycle(driver, input_name)
 
 
 async def test_sony_asks_for_8e1_and_reports_warming_lamp_and_errors(rig: Rig) -> None:
@@ -69,7 +54,7 @@ async def test_sony_asks_for_8e1_and_reports_warming_lamp_and_errors(rig: Rig) -
     assert (await driver.poll()).power is Power.WARMING
     with pytest.raises(NotReady):
         await driver.command("power", on=False)  # not applicable during start-up
-    await async_wait_for(lambda: _power(driver, Power.ON), timeout=5, what="power on")
+    await async_wait_for(lambda: power_is(driver, Power.ON), timeout=5, what="power on")
     await driver.command("blank", on=True)
     emulator.projector.error = "temperature"
     emulator.projector.lamp_hours = 2345

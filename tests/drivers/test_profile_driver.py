@@ -23,27 +23,8 @@ from roomctl.emulators import profile as emu_mod
 from roomctl.emulators.base import Projector
 from roomctl.emulators.profile import ProfileEmulator
 from roomctl.profiles import loader
-from tests.drivers.conftest import FAST, Rig, fault_then_recovery
+from tests.drivers.conftest import FAST, Rig, fault_then_recovery, power_cycle, power_is
 from tests.support.real import async_wait_for
-
-
-async def _power_cycle(driver: ProfileDriver, input_name: str) -> None:
-    await driver.connect()
-    assert (await driver.poll()).power is Power.OFF
-    await driver.command("power", on=True)
-    await async_wait_for(lambda: _power(driver, Power.ON), timeout=5, what="power on")
-    await driver.command("input", input=input_name)
-    state = await driver.poll()
-    assert state.power is Power.ON and state.input == input_name
-    await driver.command("power", on=False)
-    await async_wait_for(lambda: _power(driver, Power.OFF), timeout=5, what="power off")
-
-
-async def _power(driver: ProfileDriver, want: Power) -> bool:
-    try:
-        return (await driver.poll()).power is want
-    except NotReady:  # Hitachi accepts no command during warm-up
-        return False
 
 
 @pytest.mark.parametrize(
@@ -61,7 +42,7 @@ async def _power(driver: ProfileDriver, want: Power) -> bool:
 )
 async def test_power_cycle_and_input(rig: Rig, pid: str, pty: bool, input_name: str) -> None:
     _, driver = await rig.start(pid, pty=pty)
-    await _power_cycle(driver, input_name)
+    await power_cycle(driver, input_name)
 
 
 async def test_epson_reports_warming_blank_lamp_and_errors_over_pty(rig: Rig) -> None:
@@ -72,7 +53,7 @@ async def test_epson_reports_warming_blank_lamp_and_errors_over_pty(rig: Rig) ->
     assert (await driver.poll()).power is Power.WARMING
     with pytest.raises(NotReady):
         await driver.command("power", on=False)  # ERR while warming up
-    await async_wait_for(lambda: _power(driver, Power.ON), timeout=5)
+    await async_wait_for(lambda: power_is(driver, Power.ON), timeout=5)
     await driver.command("blank", on=True)
     emulator.projector.error = "lamp"
     state = await driver.poll()
