@@ -108,6 +108,7 @@ def check_serial(ctx: Context) -> Iterator[Result]:
     devices = [d for d in (ctx.config.devices if ctx.config else ()) if serial_paths(d)]
     if not devices:
         yield Result("serial", "ok", "no serial devices configured")
+        return
     appliance_up = display_result(ctx).status == "ok"
     for device in devices:
         problems = [p for p in map(_present, serial_paths(device)) if p]
