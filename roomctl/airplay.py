@@ -324,8 +324,14 @@ async def probe(binary: str) -> Abilities:
         proc = await asyncio.create_subprocess_exec(
             binary, "-h", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
-        out, _ = await asyncio.wait_for(proc.communicate(), PROBE_TIMEOUT_S)
-    except (OSError, TimeoutError) as err:
+    except OSError as err:
         logger.warning("could not probe %s: %s", binary, err)
+        return Abilities()
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), PROBE_TIMEOUT_S)
+    except TimeoutError:  # a hung probe must not outlive it
+        proc.kill()
+        await proc.wait()
+        logger.warning("could not probe %s: no answer in %s s", binary, PROBE_TIMEOUT_S)
         return Abilities()
     return parse_help(out.decode("utf-8", "replace"))

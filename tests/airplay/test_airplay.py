@@ -98,6 +98,15 @@ def test_connections_follow_output_lines() -> None:
     assert parse_line("\udcff random noise") is None
 
 
+async def test_a_hung_probe_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(airplay, "PROBE_TIMEOUT_S", 0.2)
+    hung = tmp_path / "uxplay"
+    hung.write_text(f"#!/bin/sh\necho $$ > {tmp_path}/pid\nexec sleep 60\n")
+    hung.chmod(0o755)
+    assert await airplay.probe(str(hung)) == airplay.Abilities()
+    assert not alive(int((tmp_path / "pid").read_text()))
+
+
 async def test_missing_binary_is_a_warning_and_refuses_enable(tmp_path: Path) -> None:
     room = make_room(str(tmp_path / "no-uxplay"))
     service = Airplay(room.config, room)
