@@ -24,8 +24,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
+from roomctl.certs import key_pem, server_certificate
 from roomctl.config.loader import load_config
 from roomctl.core.errors import ConfigError
 from roomctl.statedir import StateDir, atomic_write
@@ -116,21 +117,8 @@ def _names(hostname: str) -> list[x509.GeneralName]:
 
 def self_signed(key: ec.EllipticCurvePrivateKey, hostname: str) -> x509.Certificate:
     """A self-signed server certificate for ``hostname`` (and ``.local``, loopback)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
-        .add_extension(x509.SubjectAlternativeName(_names(hostname)), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-    )
-    return builder.sign(key, hashes.SHA256())
+    backdate = datetime.timedelta(hours=1)
+    return server_certificate(key, hostname, _names(hostname), CERT_DAYS, backdate=backdate)
 
 
 def signing_request(
@@ -149,10 +137,7 @@ def _load_or_create_key(path: Path) -> tuple[ec.EllipticCurvePrivateKey, bool]:
         if isinstance(key, ec.EllipticCurvePrivateKey):
             return key, False
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    atomic_write(path, pem, 0o600)
+    atomic_write(path, key_pem(key), 0o600)
     return key, True
 
 
