@@ -97,7 +97,9 @@ def make_entry(table: Any, index: int, file: str) -> _Entry:
 def coordinator_for(entry: _Entry, dev_id: str, room: Room, timing: Timing) -> Coordinator:
     """The coordinator of one built device."""
     config = getattr(entry.driver, "config", None)
-    poll_s = getattr(config, "poll_s", None) or entry.table.get("poll_s") or timing.poll_s
+    # the driver's own interval first: a profile driver falls back to its profile's [timing]
+    poll_s = getattr(entry.driver, "poll_s", None) or getattr(config, "poll_s", None)
+    poll_s = poll_s or entry.table.get("poll_s") or timing.poll_s
     ready_input = getattr(config, "input", None) or entry.table.get("input") or None
     return Coordinator(
         dev_id,

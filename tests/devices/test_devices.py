@@ -128,3 +128,15 @@ async def test_pjlink_notification_triggers_a_poll() -> None:
             await async_wait_for(lambda: coord.state.errors == {"fan": "error"}, 5, "notified")
         finally:
             await manager.stop()
+
+
+def test_a_profile_device_polls_at_its_profile_interval() -> None:
+    room = room_with(
+        {"type": "epson/escvp21", "url": "/dev/ttyUSB0"},
+        {"type": "epson/escvp21", "url": "/dev/ttyUSB1", "poll_s": 3},
+    )
+    manager = DeviceManager(room.config, room, timing=FAST)
+    manager.build()
+    assert not manager.disabled
+    polls = sorted(c.timing.poll_s for c in manager.coordinators.values())
+    assert polls == [3.0, 10.0]  # the config's, else the profile's [timing] poll_s
