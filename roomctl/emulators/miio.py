@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import random
+import string
 import struct
 import threading
 import time
@@ -369,12 +370,7 @@ def serve(args: argparse.Namespace) -> int:
     if not host.startswith("127.") and host != "::1":
         print("the miio emulator binds to loopback addresses only (127.0.0.N)")
         return 2
-    try:
-        bytes.fromhex(token)
-    except ValueError:
-        print("--token must be 32 hex digits")
-        return 2
-    if len(token) != 32:
+    if len(token) != 32 or token.strip(string.hexdigits):
         print("--token must be 32 hex digits")
         return 2
     return asyncio.run(_serve(kind, host, token, str(getattr(args, "fault", None) or "none")))
