@@ -15,7 +15,6 @@ import ipaddress
 import logging
 import os
 import re
-import secrets
 import shutil
 import socket
 from pathlib import Path
@@ -30,6 +29,7 @@ from roomctl.certs import key_pem, server_certificate
 from roomctl.config.loader import load_config
 from roomctl.core.errors import ConfigError
 from roomctl.statedir import StateDir, atomic_write
+from roomctl.telemetry.ids import new_device_id
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def ensure_device_id(state: Path) -> tuple[str, bool]:
     current = path.read_text().strip() if path.exists() else ""
     if re.fullmatch(r"rc-[0-9a-f]{12}", current):
         return current, False
-    device_id = f"rc-{secrets.token_hex(6)}"
+    device_id = new_device_id()
     atomic_write(path, f"{device_id}\n".encode(), 0o644)
     _hand_over(path, state)
     return device_id, True
