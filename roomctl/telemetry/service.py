@@ -365,7 +365,7 @@ class TelemetryService:
             display=devices.get(display.device_id) if display else None,
             head=head,
             health=health,
-            cfg_version=self._cfg.get("cfg_version") if self._cfg else None,
+            cfg_version=self._cfg_version(),
         )
         self._usage.participants(body["participants"])
         return body
