@@ -159,9 +159,4 @@ class Environment:
         self.room.bus.publish(event)
 
     def _clear_notice(self) -> None:
-        # Room has no "clear message" operation yet; drop only our own notice.
-        state = self.room.state
-        state.messages = [
-            m for m in state.messages if not (m.kind == "notice" and m.text == NOTICE)
-        ]
-        self.room.changed("messages")
+        self.room.clear_message("notice", NOTICE)  # only our own notice

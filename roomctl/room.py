@@ -254,6 +254,16 @@ class Room:
         self.bus.publish(DisplayMessage(text=text[:500], seconds=seconds, kind=kind))
         self.changed("messages")
 
+    def clear_message(self, kind: str, text: str | None = None) -> None:
+        """Take the ``kind`` message off the display (only if it says ``text``, when given)."""
+        kept = [
+            m for m in self.state.messages
+            if not (m.kind == kind and (text is None or m.text == text))
+        ]  # fmt: skip
+        if len(kept) != len(self.state.messages):
+            self.state.messages = kept
+            self.changed("messages")
+
     def request_help(self, topic: str = "general") -> None:
         """The teacher asked for help (``help.request``)."""
         self.bus.publish(HelpRequested(topic=topic))
