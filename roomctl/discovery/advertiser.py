@@ -197,7 +197,7 @@ class Advertiser:
         txt = self.txt()
         if records.decode_txt(self._infos[0].properties) == txt:
             return False
-        self._infos[0] = self._build_infos(self._current)[0]
+        self._infos[0] = self._info(records.ROOM_TYPE, self._room_name, txt, self._current)
         await self._zc.async_update_service(self._infos[0])
         self.announcements += 1
         logger.debug("mDNS TXT updated: state=%s", txt["state"])
